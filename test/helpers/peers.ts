@@ -1,0 +1,38 @@
+// Real local peers for provider tests. `ensurePeer` starts a peer through scripts/peers.sh (idempotent, locked)
+// and fails loudly when it cannot: provider tests never skip silently.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+
+export type PeerName = 'aws' | 'vault' | 'azure';
+
+/** Fixed loopback endpoints of the peers (scripts/peers/<name>.sh use the same). */
+export const PEERS = {
+  aws: { endpoint: 'http://127.0.0.1:5000', region: 'us-east-1' },
+  vault: { address: 'http://127.0.0.1:8200', token: 'vc-dev-root-token' },
+  azure: { endpoint: 'https://127.0.0.1:8443', httpEndpoint: 'http://127.0.0.1:8080', caFile: join(__dirname, '..', '..', '.peers', 'azure', 'lowkey-ca.pem') },
+} as const;
+
+const started = new Set<PeerName>();
+
+export function ensurePeer(name: PeerName): void {
+  if (started.has(name)) return;
+  const root = join(__dirname, '..', '..');
+  try {
+    execFileSync('bash', [join(root, 'scripts', 'peers.sh'), 'start', name], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+  } catch (error) {
+    const e = error as { stderr?: Buffer; stdout?: Buffer };
+    throw new Error(`peer ${name} could not be started: ${e.stderr?.toString() ?? ''}${e.stdout?.toString() ?? ''}`);
+  }
+  started.add(name);
+}
+
+/** A fresh name prefix per test file so parallel test files never collide on a shared peer. */
+export function uniquePrefix(label: string): string {
+  return `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}/${label}`;
+}
+
+/** A random printable value to plant and search for in outputs. */
+export function plantValue(bytes = 24): string {
+  return 'PLANT' + randomBytes(bytes).toString('hex');
+}
