@@ -1,0 +1,4 @@
+'use strict';
+// node -r @valuecanvas/secrets/register app.js — loads, validates and locks secrets before the app's first line.
+// Thin shim: the preload lives in the compiled package (dist/, built by `npm ci` through `prepare`).
+require('./dist/preload/preload.js').runPreload();

@@ -1,0 +1,145 @@
+import { NotLoadedError } from '../errors/NotLoadedError';
+import type { RejectedEvent, RotatedEvent } from '../runtime/SecretsRuntime';
+import { getRuntime } from '../runtime/runtimeSlot';
+
+/**
+ * Augment this interface to type `secrets` with your schema, so an unknown name is a compile error:
+ *
+ * @example
+ * ```ts
+ * import schema from './secrets.schema';
+ * declare module '@valuecanvas/secrets' {
+ *   interface Register { schema: typeof schema }
+ * }
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface Register {}
+
+/** Secret names of the registered schema, or `string` when none is registered. */
+export type RegisteredName = Register extends { schema: infer S } ? Extract<keyof S, string> : string;
+
+/** The `rotated` event, typed by names. */
+export interface SecretsRotatedEvent<N extends string> extends Omit<RotatedEvent, 'names' | 'versions'> {
+  names: N[];
+  versions: Partial<Record<N, string>>;
+}
+
+/** The `rejected` event, typed by names. */
+export interface SecretsRejectedEvent<N extends string> extends Omit<RejectedEvent, 'names'> {
+  names: (N | string)[];
+}
+
+/**
+ * The app's view of its secrets. Values live in locked memory; `use` lends a view, `reveal` copies out.
+ */
+export interface Secrets<N extends string = RegisteredName> {
+  /**
+   * Call `fn` with a Buffer view of the current value in locked memory. The view is valid only during the call:
+   * do not keep it (it is zeroed when the value rotates or the process exits).
+   *
+   * @example
+   * ```ts
+   * const sig = secrets.use('JWT_KEY', (key) => createHmac('sha256', key).update(body).digest());
+   * ```
+   */
+  use<R>(name: N, fn: (value: Buffer) => R): R;
+  /**
+   * A JS string copy of the value. It leaves locked memory for good: the garbage collector owns it, it can be
+   * swapped, dumped, and never wiped. Prefer `use`.
+   */
+  reveal(name: N): string;
+  /** Opaque id of the current value (backend version id, or a keyed content digest); changes on rotation. */
+  version(name: N): string;
+  /** Whether a value is loaded for `name` (optional secrets may have none). */
+  has(name: N): boolean;
+  /** Names that have a value in the current snapshot. */
+  names(): N[];
+  /** Whether the preload has loaded a snapshot. */
+  readonly isLoaded: boolean;
+  on(event: 'rotated', listener: (event: SecretsRotatedEvent<N>) => void): this;
+  on(event: 'rejected', listener: (event: SecretsRejectedEvent<N>) => void): this;
+  /** Emitted once the mounts are watched (after the app's first tick); rotations are seen from then on. */
+  on(event: 'watching', listener: (event: { mounts: number }) => void): this;
+  off(event: 'rotated' | 'rejected' | 'watching', listener: (...args: never[]) => void): this;
+  once(event: 'rotated', listener: (event: SecretsRotatedEvent<N>) => void): this;
+  once(event: 'rejected', listener: (event: SecretsRejectedEvent<N>) => void): this;
+  once(event: 'watching', listener: (event: { mounts: number }) => void): this;
+}
+
+function runtime() {
+  const r = getRuntime();
+  if (!r) throw new NotLoadedError('Secrets are not loaded. Start node with -r @valuecanvas/secrets/register (or NODE_OPTIONS=--require=@valuecanvas/secrets/register).');
+  return r;
+}
+
+class SecretsFacade implements Secrets<string> {
+  use<R>(name: string, fn: (value: Buffer) => R): R {
+    return fn(runtime().entry(name).slice.view);
+  }
+
+  reveal(name: string): string {
+    return runtime().entry(name).slice.view.toString('utf8');
+  }
+
+  version(name: string): string {
+    return runtime().entry(name).version;
+  }
+
+  has(name: string): boolean {
+    return getRuntime()?.snapshot?.values.has(name) ?? false;
+  }
+
+  names(): string[] {
+    return [...(getRuntime()?.snapshot?.values.keys() ?? [])];
+  }
+
+  get isLoaded(): boolean {
+    return getRuntime()?.snapshot !== undefined;
+  }
+
+  on(event: 'rotated' | 'rejected' | 'watching', listener: (e: never) => void): this {
+    const l = listener as (...args: unknown[]) => void;
+    runtime().on(event, l);
+    return this;
+  }
+
+  off(event: 'rotated' | 'rejected' | 'watching', listener: (...args: never[]) => void): this {
+    getRuntime()?.off(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  once(event: 'rotated' | 'rejected' | 'watching', listener: (e: never) => void): this {
+    const l = listener as (...args: unknown[]) => void;
+    runtime().once(event, l);
+    return this;
+  }
+
+  toString(): string {
+    return '[secrets]';
+  }
+
+  toJSON(): string {
+    return '[secrets]';
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return '[secrets]';
+  }
+}
+
+/** The process's secrets, loaded by the preload. Typed by {@link Register}. */
+export const secrets: Secrets = new SecretsFacade() as unknown as Secrets;
+
+/**
+ * The same `secrets`, typed by a schema type without module augmentation.
+ *
+ * @example
+ * ```ts
+ * const secrets = typedSecrets<typeof schema>();
+ * secrets.use('DB_PASSWORD', (v) => connect(v)); // 'DB_PASSWRD' would not compile
+ * ```
+ */
+export function typedSecrets<S>(): Secrets<Extract<keyof S, string>> {
+  return secrets as unknown as Secrets<Extract<keyof S, string>>;
+}

@@ -1,0 +1,64 @@
+import * as path from 'node:path';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { ConfigError } from '../errors/ConfigError';
+import { ProviderAuthError } from '../errors/ProviderAuthError';
+import { ProviderResponseError } from '../errors/ProviderResponseError';
+import { ProviderUnavailableError } from '../errors/ProviderUnavailableError';
+import { SecretsError } from '../errors/SecretsError';
+import type { ValidationProblem } from '../errors/ValidationError';
+import type { SecureArena } from '../memory/SecureArena';
+import type { SourceSpec } from '../sources/SourceSpec';
+import type { RawValue } from '../store/RawValue';
+import type { WorkerRequest, WorkerResponse } from './providerWorker';
+
+/** What the provider sources served. */
+export interface ProvidersRead {
+  values: Map<string, RawValue>;
+  problems: ValidationProblem[];
+  failovers: string[];
+}
+
+const ERRORS: Record<string, new (m: string) => SecretsError> = {
+  [ProviderUnavailableError.code]: ProviderUnavailableError,
+  [ProviderAuthError.code]: ProviderAuthError,
+  [ConfigError.code]: ConfigError,
+  [ProviderResponseError.code]: ProviderResponseError,
+};
+
+/**
+ * Fetch from provider sources synchronously, for `node -r`: provider SDKs are async, so a worker thread does
+ * the fetch while this thread blocks on `Atomics.wait` (the app's first line must not run before a complete,
+ * validated snapshot exists). The worker transfers the value buffers; they are copied into locked memory here
+ * and zeroed at once.
+ *
+ * Whole-source failures come back as typed errors (unavailable -> exit 69, auth/config -> exit 78).
+ */
+export function loadProvidersSync(specs: readonly (SourceSpec & { kind: 'provider' })[], names: readonly string[], arena: SecureArena, options: { timeoutMs: number; env: NodeJS.ProcessEnv }): ProvidersRead {
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const { port1, port2 } = new MessageChannel();
+  const request: WorkerRequest = { sources: specs.map((s) => ({ uri: s.url.href, failover: s.failover?.url.href })), names: [...names], flag, port: port2 };
+  const worker = new Worker(path.join(__dirname, 'providerWorker.js'), { workerData: request, transferList: [port2], env: options.env, stdout: false, stderr: false });
+  worker.unref();
+  try {
+    const result = Atomics.wait(flag, 0, 0, options.timeoutMs);
+    const message = receiveMessageOnPort(port1)?.message as WorkerResponse | undefined;
+    if (result === 'timed-out' && !message) {
+      throw new ProviderUnavailableError(`Loading secrets from ${specs.map((s) => s.uri).join(', ')} took longer than ${options.timeoutMs} ms (SECRETS_START_TIMEOUT_MS).`);
+    }
+    if (!message) throw new ProviderUnavailableError('The provider loader stopped without an answer.');
+    if (message.fatal) {
+      const Ctor = ERRORS[message.fatal.code] ?? ProviderUnavailableError;
+      throw new Ctor(message.fatal.message);
+    }
+    const values = new Map<string, RawValue>();
+    for (const v of message.values) {
+      const bytes = new Uint8Array(v.bytes);
+      values.set(v.name, { slice: arena.copyIn(bytes), version: v.version, source: v.source });
+      bytes.fill(0);
+    }
+    return { values, problems: message.problems, failovers: message.failovers };
+  } finally {
+    port1.close();
+    void worker.terminate();
+  }
+}

@@ -1,0 +1,109 @@
+import { isMainThread } from 'node:worker_threads';
+import { EnvSourceForbiddenError } from '../errors/EnvSourceForbiddenError';
+import { MountReadError } from '../errors/MountReadError';
+import { SchemaLoadError } from '../errors/SchemaLoadError';
+import { isSecretsError } from '../errors/SecretsError';
+import { ValidationError, type ValidationProblem } from '../errors/ValidationError';
+import { configureLogger, getLogger } from '../log/createLogger';
+import { loadSchema } from '../schema/loadSchema';
+import { SchemaValidator } from '../schema/SchemaValidator';
+import { SecretsRuntime } from '../runtime/SecretsRuntime';
+import { getRuntime, setRuntime } from '../runtime/runtimeSlot';
+import { installExitHooks } from './installExitHooks';
+import { loadCandidateSync } from './loadCandidate';
+import { readSettings, type PreloadSettings } from './settings';
+import { startRefresh } from './startRefresh';
+
+/** Exit codes of a failed start (sysexits.h). */
+export const EXIT_CONFIG = 78;
+export const EXIT_UNAVAILABLE = 69;
+
+/**
+ * The preload: runs before the app's first line (`node -r @valuecanvas/secrets/register app.js`).
+ *
+ * 1. Do nothing off the main thread (workers and pino transports inherit --require) or when already loaded.
+ * 2. Read settings from the environment; refuse `env:` in production.
+ * 3. Load the schema; read every source into locked memory (providers through a blocking worker).
+ * 4. Validate the whole snapshot; any problem -> exit 78 (69 when a backend is unreachable), one line per
+ *    problem naming the secret and the reason, and one structured pino record. Never a value.
+ * 5. Publish the runtime, install exit hooks (zero on exit, signals, fatal exceptions).
+ * 6. After the app's first tick: log the load, arm watchers / polling (deferred so start-up stays cheap).
+ */
+export function runPreload(env: NodeJS.ProcessEnv = process.env): SecretsRuntime | undefined {
+  // 1.
+  if (!isMainThread || getRuntime()) return getRuntime();
+  const startedAt = process.hrtime.bigint();
+  let settings: PreloadSettings | undefined;
+  let runtime: SecretsRuntime;
+  let envKeys: string[] = [];
+  let failovers: string[] = [];
+  try {
+    // 2.
+    settings = readSettings(env);
+    configureLogger({ level: settings.logLevel, destination: settings.logDestination });
+    // 3.
+    const schema = loadSchema(settings.schemaPath);
+    const validator = new SchemaValidator(schema);
+    const s = settings;
+    runtime = new SecretsRuntime(validator, {
+      shouldRequireLock: settings.shouldRequireMlock,
+      onLockFailure: (info) =>
+        getLogger().warn({ code: 'E_MEMLOCK', bytes: info.bytes, lockedBytes: info.lockedBytes }, 'secure memory could not be locked (RLIMIT_MEMLOCK): secrets may be swapped. Raise the memlock limit (ulimit -l) or set SECRETS_REQUIRE_MLOCK=1 to refuse to start.'),
+    });
+    const candidate = loadCandidateSync(s.sources, validator.names, runtime.arena, { env, maxFileBytes: s.maxFileBytes, shouldStripTrailingNewline: s.shouldStripTrailingNewline, startTimeoutMs: s.startTimeoutMs });
+    envKeys = candidate.envKeys;
+    failovers = candidate.failovers;
+    // 4.
+    runtime.apply(candidate.values, candidate.problems);
+  } catch (error) {
+    failStart(error);
+  }
+  // 5.
+  setRuntime(runtime);
+  installExitHooks(() => runtime.zeroAll());
+  const log = () => getLogger();
+  if (envKeys.length > 0) log().warn({ keys: envKeys }, 'development: secrets taken from environment variables (refused in production)');
+  if (settings.isProduction) {
+    const ignored = runtime.validator.names.filter((n) => env[n] !== undefined);
+    if (ignored.length > 0) log().warn({ names: ignored }, 'production: environment variables named like secrets are ignored; remove them from the environment');
+  }
+  for (const f of failovers) log().warn({ failover: f }, 'primary source unavailable at start; loaded from its failover');
+  // 6.
+  const ms = Number(process.hrtime.bigint() - startedAt) / 1e6;
+  const ready = setImmediate(() => {
+    const snap = runtime.snapshot!;
+    log().info({ names: [...snap.values.keys()], sources: settings!.sources.map((x) => x.uri), startMs: Math.round(ms * 10) / 10 }, 'secrets loaded');
+    startRefresh(runtime, settings!, env);
+  });
+  ready.unref();
+  return runtime;
+}
+
+function failStart(error: unknown): never {
+  const code = isSecretsError(error) ? error.code : 'E_INTERNAL';
+  const problems: ValidationProblem[] =
+    error instanceof ValidationError
+      ? [...error.problems]
+      : [{ name: settingName(error), reason: reasonOf(error) }];
+  const exitCode = code === 'E_PROVIDER_UNAVAILABLE' ? EXIT_UNAVAILABLE : EXIT_CONFIG;
+  const lines = problems.map((p) => `@valuecanvas/secrets: ${p.name}: ${p.reason}`).join('\n');
+  process.stderr.write(`${lines}\n@valuecanvas/secrets: refusing to start (exit ${exitCode}).\n`);
+  try {
+    getLogger().fatal({ code, problems, exitCode }, 'secrets failed to load; refusing to start');
+  } catch {
+    // the plain lines above already told the operator
+  }
+  process.exit(exitCode);
+}
+
+function settingName(error: unknown): string {
+  if (error instanceof EnvSourceForbiddenError || error instanceof MountReadError) return 'SECRETS_SOURCE';
+  if (error instanceof SchemaLoadError) return 'SECRETS_SCHEMA';
+  const m = isSecretsError(error) ? /^(SECRETS_[A-Z_]+)/.exec(error.message) : null;
+  return m?.[1] ?? 'secrets';
+}
+
+function reasonOf(error: unknown): string {
+  if (!isSecretsError(error)) return `unexpected error (${(error as Error)?.name ?? 'unknown'}); report it with the log`;
+  return error.message.replace(/^SECRETS_[A-Z_]+: /, '');
+}

@@ -1,0 +1,71 @@
+import { ConfigError } from '../errors/ConfigError';
+import { EnvSourceForbiddenError } from '../errors/EnvSourceForbiddenError';
+import { parseSources } from '../sources/parseSources';
+import type { SourceSpec } from '../sources/SourceSpec';
+
+/** The preload's settings, read from the environment (where to look and how; never secret values). */
+export interface PreloadSettings {
+  sources: SourceSpec[];
+  schemaPath: string;
+  isProduction: boolean;
+  logLevel: string;
+  logDestination: string;
+  maxFileBytes: number;
+  shouldStripTrailingNewline: boolean;
+  shouldRequireMlock: boolean;
+  /** Safety-net re-read of mounts, ms (0 = off). */
+  recheckMs: number;
+  /** Quiet time before reloading after per-file changes, ms. */
+  debounceMs: number;
+  /** Provider polling interval, ms, jittered ±10%. */
+  pollMs: number;
+  /** Budget of the blocking provider load at start, ms. */
+  startTimeoutMs: number;
+  /** Whether to watch at all. */
+  shouldWatch: boolean;
+}
+
+function int(env: NodeJS.ProcessEnv, key: string, fallback: number, min = 0): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${key} must be an integer >= ${min}, got "${raw.slice(0, 32)}".`);
+  return n;
+}
+
+function bool(env: NodeJS.ProcessEnv, key: string, fallback: boolean): boolean {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${key} must be true or false, got "${raw.slice(0, 32)}".`);
+}
+
+/**
+ * Read and check every setting. Throws ConfigError (or EnvSourceForbiddenError in production with `env:`);
+ * the preload turns those into exit 78.
+ */
+export function readSettings(env: NodeJS.ProcessEnv): PreloadSettings {
+  const isProduction = env.NODE_ENV === 'production';
+  const sources = parseSources(env.SECRETS_SOURCE);
+  if (isProduction && sources.some((s) => s.kind === 'env')) {
+    throw new EnvSourceForbiddenError('SECRETS_SOURCE: the env: source is refused when NODE_ENV=production (no secret may come from process.env in production). Mount the secrets or use a provider.');
+  }
+  const schemaPath = env.SECRETS_SCHEMA;
+  if (!schemaPath) throw new ConfigError('SECRETS_SCHEMA is not set. Point it at a module exporting the convict schema of your secrets.');
+  return {
+    sources,
+    schemaPath,
+    isProduction,
+    logLevel: env.SECRETS_LOG_LEVEL || 'info',
+    logDestination: env.SECRETS_LOG_DESTINATION || 'stderr',
+    maxFileBytes: int(env, 'SECRETS_MAX_FILE_BYTES', 65_536, 1),
+    shouldStripTrailingNewline: bool(env, 'SECRETS_STRIP_TRAILING_NEWLINE', true),
+    shouldRequireMlock: bool(env, 'SECRETS_REQUIRE_MLOCK', false),
+    recheckMs: int(env, 'SECRETS_RECHECK_MS', 60_000),
+    debounceMs: int(env, 'SECRETS_DEBOUNCE_MS', 50),
+    pollMs: int(env, 'SECRETS_POLL_MS', 300_000, 1_000),
+    startTimeoutMs: int(env, 'SECRETS_START_TIMEOUT_MS', 30_000, 100),
+    shouldWatch: bool(env, 'SECRETS_WATCH', true),
+  };
+}

@@ -1,0 +1,55 @@
+import { getLogger } from '../log/createLogger';
+import type { SecretsRuntime } from '../runtime/SecretsRuntime';
+import { MountWatcher } from '../watch/MountWatcher';
+import { loadCandidateSync } from './loadCandidate';
+import type { PreloadSettings } from './settings';
+
+/** Handles to stop refreshing (tests, shutdown). */
+export interface RefreshHandle {
+  close(): Promise<void>;
+  /** Reload now (what a watcher event does). */
+  reload(reason: string): void;
+}
+
+/**
+ * After start: watch every mount and re-read the whole candidate on change, feeding it to the runtime's
+ * validate-and-swap. Values of non-mount sources are re-read too (cheap for env:, polled for providers).
+ */
+export function startRefresh(runtime: SecretsRuntime, settings: PreloadSettings, env: NodeJS.ProcessEnv): RefreshHandle {
+  const log = getLogger();
+  const reload = (reason: string) => {
+    try {
+      const candidate = loadCandidateSync(settings.sources, runtime.validator.names, runtime.arena, {
+        env,
+        maxFileBytes: settings.maxFileBytes,
+        shouldStripTrailingNewline: settings.shouldStripTrailingNewline,
+        startTimeoutMs: settings.startTimeoutMs,
+      });
+      const outcome = runtime.apply(candidate.values, candidate.problems);
+      if (outcome.kind === 'rotated') log.info({ names: outcome.names, reason }, 'secrets rotated');
+      else if (outcome.kind === 'rejected') log.error({ problems: outcome.problems, reason }, 'rotation rejected; the last good secrets stay in force');
+    } catch (error) {
+      const e = error as { code?: string; message?: string };
+      runtime.emit('rejected', { names: [], reason: e.message ?? 'read failed', problems: [] });
+      log.error({ code: e.code, err: e.message, reason }, 'secrets could not be re-read; the last good secrets stay in force');
+    }
+  };
+  const watchers: MountWatcher[] = [];
+  const armed: Promise<void>[] = [];
+  if (settings.shouldWatch) {
+    for (const spec of settings.sources) {
+      if (spec.kind !== 'file') continue;
+      const w = new MountWatcher(spec.dir, { debounceMs: settings.debounceMs, recheckMs: settings.recheckMs, onChange: reload, onError: (e) => log.warn({ err: e.message, dir: spec.dir }, 'mount watcher error') });
+      watchers.push(w);
+      // Re-check once when armed: a change between the load and the watch would otherwise be missed.
+      armed.push(w.start().then(() => reload('watcher armed')));
+    }
+  }
+  void Promise.all(armed).then(() => runtime.emit('watching', { mounts: watchers.length }));
+  return {
+    reload,
+    async close() {
+      await Promise.all(watchers.map((w) => w.close()));
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import { EventEmitter } from 'node:events';
+import { NotLoadedError } from '../errors/NotLoadedError';
+import { UnknownSecretError } from '../errors/UnknownSecretError';
+import { ValidationError, type ValidationProblem } from '../errors/ValidationError';
+import { KeyedDigest } from '../memory/KeyedDigest';
+import { SecureArena, type SecureArenaOptions } from '../memory/SecureArena';
+import type { SchemaValidator } from '../schema/SchemaValidator';
+import type { RawValue } from '../store/RawValue';
+import { Snapshot, type StoredSecret } from '../store/Snapshot';
+
+/** Payload of the `rotated` event. */
+export interface RotatedEvent {
+  names: string[];
+  versions: Record<string, string>;
+  snapshotId: number;
+}
+
+/** Payload of the `rejected` event. */
+export interface RejectedEvent {
+  names: string[];
+  reason: string;
+  problems: ValidationProblem[];
+}
+
+/** Outcome of offering a candidate snapshot. */
+export type ApplyOutcome = { kind: 'unchanged' } | { kind: 'rotated'; names: string[] } | { kind: 'rejected'; problems: ValidationProblem[] } | { kind: 'loaded' };
+
+/**
+ * Holds the current snapshot in locked memory and swaps in new ones. The one place where values live.
+ *
+ * Swap algorithm (numbers match `apply`):
+ * 1. The candidate's values are already in locked memory (sources read straight into the arena).
+ * 2. Any read problem (unsafe file, too large) rejects the candidate.
+ * 3. Validate the whole candidate against the schema; any problem rejects it.
+ * 4. Compare keyed digests with the current snapshot: identical bytes for every name -> nothing happens
+ *    (a rewrite with the same content is not a rotation).
+ * 5. Swap: one reference assignment, so readers see the old or the new snapshot, never a mix.
+ * 6. Release the old snapshot (every value zeroed) and emit `rotated` with the changed names.
+ * A rejected candidate is released (zeroed) and the last good snapshot stays; `rejected` is emitted.
+ */
+export class SecretsRuntime extends EventEmitter {
+  readonly arena: SecureArena;
+  readonly digest: KeyedDigest;
+  readonly validator: SchemaValidator;
+  #snapshot: Snapshot | undefined;
+
+  constructor(validator: SchemaValidator, arenaOptions: SecureArenaOptions = {}) {
+    super();
+    this.validator = validator;
+    this.arena = new SecureArena(arenaOptions);
+    this.digest = new KeyedDigest();
+  }
+
+  get snapshot(): Snapshot | undefined {
+    return this.#snapshot;
+  }
+
+  /** Build a snapshot from validated raw values (takes ownership of the slices). */
+  #build(values: ReadonlyMap<string, RawValue>): Snapshot {
+    const stored = new Map<string, StoredSecret>();
+    for (const [name, raw] of values) {
+      const digest = this.digest.of(raw.slice.view);
+      stored.set(name, { slice: raw.slice, digest, version: raw.version ?? `d:${digest.slice(0, 16)}`, source: raw.source });
+    }
+    return new Snapshot(stored);
+  }
+
+  /**
+   * Offer a candidate. At start (no snapshot yet) a problem throws ValidationError; later it emits `rejected`.
+   * Takes ownership of every slice in `values` (stored or zeroed).
+   */
+  apply(values: Map<string, RawValue>, readProblems: readonly ValidationProblem[] = []): ApplyOutcome {
+    const release = () => {
+      for (const v of values.values()) v.slice.free();
+    };
+    // 2. and 3.
+    const problems = [...readProblems];
+    const failed = new Set(problems.map((p) => p.name));
+    const views = new Map<string, Uint8Array>();
+    for (const [name, v] of values) views.set(name, v.slice.view);
+    for (const p of this.validator.validate(views)) if (!failed.has(p.name)) problems.push(p);
+    if (problems.length > 0) {
+      release();
+      if (!this.#snapshot) throw new ValidationError(problems);
+      const event: RejectedEvent = { names: [...new Set(problems.map((p) => p.name))].sort(), reason: problems.map((p) => `${p.name}: ${p.reason}`).join('; '), problems };
+      this.emit('rejected', event);
+      return { kind: 'rejected', problems };
+    }
+    const next = this.#build(values);
+    const current = this.#snapshot;
+    if (!current) {
+      this.#snapshot = next;
+      return { kind: 'loaded' };
+    }
+    // 4.
+    const changed = current.changedNames(next);
+    if (changed.length === 0) {
+      next.release();
+      return { kind: 'unchanged' };
+    }
+    // 5.
+    this.#snapshot = next;
+    // 6.
+    current.release();
+    const versions: Record<string, string> = {};
+    for (const name of changed) {
+      const v = next.values.get(name);
+      if (v) versions[name] = v.version;
+    }
+    const event: RotatedEvent = { names: changed, versions, snapshotId: next.id };
+    this.emit('rotated', event);
+    return { kind: 'rotated', names: changed };
+  }
+
+  /** The stored value of a name in the current snapshot. */
+  entry(name: string): StoredSecret {
+    const snap = this.#snapshot;
+    if (!snap) throw new NotLoadedError('Secrets are not loaded yet. Start node with -r @valuecanvas/secrets/register (see the README).');
+    const v = snap.values.get(name);
+    if (!v) throw new UnknownSecretError(`Secret ${String(name).slice(0, 128)} is not in the schema or has no value (it is optional and no source provides it).`);
+    return v;
+  }
+
+  /** Zero every value and key (exit). */
+  zeroAll(): void {
+    this.arena.zeroAll();
+    this.digest.zero();
+  }
+}

@@ -1,0 +1,116 @@
+import * as path from 'node:path';
+import type { FSWatcher } from 'chokidar';
+
+/** Options of {@link MountWatcher}. */
+export interface MountWatcherOptions {
+  /** Quiet time after per-file changes before reloading, ms. */
+  debounceMs: number;
+  /** Safety-net re-read interval, ms (0 = off). */
+  recheckMs: number;
+  /** Called (synchronously, never concurrently) when the mount may have changed. */
+  onChange: (reason: string) => void;
+  /** Operational errors (never values). */
+  onError?: (error: Error) => void;
+}
+
+/**
+ * Watches a mount directory and calls `onChange` when its content may have changed.
+ *
+ * 1. chokidar watches the mount directory itself (depth 0), not the visible files: a watch on a file follows
+ *    the symlink to the old inode and dies when the old dir is deleted (kubernetes#111947).
+ * 2. An event on `..data` is the commit point of a kubelet/CSI atomic write: reload at once. Other `..` names
+ *    (`..data_tmp`, timestamped dirs) are the writer's scratch: ignored. Event types are not filtered (a rename
+ *    shows as add, change or unlink depending on the platform).
+ * 3. Any other name (per-file renames of the AWS provider, plain dirs): reload after `debounceMs` of quiet.
+ * 4. The parent directory is watched for the mount being deleted and recreated: the watcher is re-armed on the
+ *    new directory and a reload is triggered.
+ * 5. A timer re-reads every `recheckMs` as a safety net (missed events); identical bytes are no rotation.
+ * Handles are not persistent: watching never keeps the process alive.
+ */
+export class MountWatcher {
+  readonly #dir: string;
+  readonly #options: MountWatcherOptions;
+  #watcher: FSWatcher | undefined;
+  #parent: FSWatcher | undefined;
+  #debounce: NodeJS.Timeout | undefined;
+  #recheck: NodeJS.Timeout | undefined;
+  #isClosed = false;
+  #ready: Promise<void> = Promise.resolve();
+
+  constructor(dir: string, options: MountWatcherOptions) {
+    this.#dir = path.resolve(dir);
+    this.#options = options;
+  }
+
+  /** Arm the watchers; resolves when chokidar is ready. */
+  start(): Promise<void> {
+    const chokidar = require('chokidar') as typeof import('chokidar');
+    const base = { ignoreInitial: true, persistent: false, followSymlinks: false, atomic: false, depth: 0, ignorePermissionErrors: true } as const;
+    this.#arm(chokidar, base);
+    // 4.
+    const parent = path.dirname(this.#dir);
+    const name = path.basename(this.#dir);
+    this.#parent = chokidar.watch(parent, { ...base, ignored: (p: string) => p !== parent && path.basename(p) !== name });
+    this.#parent.on('addDir', (p) => {
+      if (path.basename(p) !== name || this.#isClosed) return;
+      void this.#watcher?.close();
+      this.#arm(chokidar, base);
+      this.#fire('mount recreated');
+    });
+    this.#parent.on('error', (e) => this.#options.onError?.(e as Error));
+    // 5.
+    if (this.#options.recheckMs > 0) {
+      this.#recheck = setInterval(() => this.#fire('periodic recheck'), this.#options.recheckMs);
+      this.#recheck.unref();
+    }
+    const parentReady = new Promise<void>((resolve) => this.#parent!.once('ready', () => resolve()));
+    return Promise.all([this.#ready, parentReady]).then(() => undefined);
+  }
+
+  #arm(chokidar: typeof import('chokidar'), base: object): void {
+    // 1.
+    const watcher = chokidar.watch(this.#dir, base);
+    this.#watcher = watcher;
+    watcher.on('all', (_event, file) => {
+      if (this.#isClosed || watcher !== this.#watcher) return;
+      const name = path.basename(file);
+      // 2.
+      if (name === '..data') return this.#fire('..data swapped');
+      if (name.startsWith('..')) return;
+      if (file === this.#dir) return this.#schedule('mount changed');
+      // 3.
+      this.#schedule(`${name} changed`);
+    });
+    watcher.on('error', (e) => this.#options.onError?.(e as Error));
+    this.#ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  }
+
+  #schedule(reason: string): void {
+    if (this.#debounce) clearTimeout(this.#debounce);
+    this.#debounce = setTimeout(() => {
+      this.#debounce = undefined;
+      this.#fire(reason);
+    }, this.#options.debounceMs);
+    this.#debounce.unref();
+  }
+
+  #fire(reason: string): void {
+    if (this.#isClosed) return;
+    if (this.#debounce) {
+      clearTimeout(this.#debounce);
+      this.#debounce = undefined;
+    }
+    try {
+      this.#options.onChange(reason);
+    } catch (error) {
+      this.#options.onError?.(error as Error);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#isClosed = true;
+    if (this.#debounce) clearTimeout(this.#debounce);
+    if (this.#recheck) clearInterval(this.#recheck);
+    await Promise.all([this.#watcher?.close(), this.#parent?.close()]);
+  }
+}
