@@ -57,6 +57,11 @@ export interface Secrets<N extends string = RegisteredName> {
   names(): N[];
   /** Whether the preload has loaded a snapshot. */
   readonly isLoaded: boolean;
+  /**
+   * Whether the mounts are watched. Watching starts after the preload, possibly before an ESM app's first line
+   * runs, so check this before waiting for the `watching` event.
+   */
+  readonly isWatching: boolean;
   on(event: 'rotated', listener: (event: SecretsRotatedEvent<N>) => void): this;
   on(event: 'rejected', listener: (event: SecretsRejectedEvent<N>) => void): this;
   /** Emitted once the mounts are watched (after the app's first tick); rotations are seen from then on. */
@@ -96,6 +101,10 @@ class SecretsFacade implements Secrets<string> {
 
   get isLoaded(): boolean {
     return getRuntime()?.snapshot !== undefined;
+  }
+
+  get isWatching(): boolean {
+    return getRuntime()?.isWatching ?? false;
   }
 
   on(event: 'rotated' | 'rejected' | 'watching', listener: (e: never) => void): this {

@@ -95,24 +95,27 @@ export class SecureArena {
     this.#liveSlices++;
     this.#liveBytes += length;
     let freed = false;
-    const arena = this;
     const sodium = this.#sodium;
+    const onTruncate = (by: number) => (this.#liveBytes -= by);
+    const onFree = (n: number) => {
+      this.#release(block, cls);
+      this.#liveSlices--;
+      this.#liveBytes -= n;
+    };
     const slice = {
       view: block.subarray(0, length),
       length,
       truncate(n: number) {
         if (!Number.isInteger(n) || n < 0 || n > slice.length) throw new RangeError('truncate: bad length');
         sodium.sodium_memzero(block.subarray(n, slice.length));
-        arena.#liveBytes -= slice.length - n;
+        onTruncate(slice.length - n);
         slice.length = n;
         slice.view = block.subarray(0, n);
       },
       free() {
         if (freed) return;
         freed = true;
-        arena.#release(block, cls);
-        arena.#liveSlices--;
-        arena.#liveBytes -= slice.length;
+        onFree(slice.length);
       },
     };
     return slice;
@@ -168,6 +171,8 @@ export class SecureArena {
     } catch (error) {
       throw new MemoryLockError(`Could not allocate ${bytes} bytes of secure memory (${(error as Error).message}). Check the process's memory map limit (vm.max_map_count) and RLIMIT_MEMLOCK.`);
     }
+    // sodium_malloc fills new memory with 0xdb (to catch use of uninitialised bytes); blocks start zeroed here.
+    this.#sodium.sodium_memzero(buffer);
     const region: Region = { buffer, isLocked: false };
     try {
       // sodium_malloc tries to lock but ignores failure; lock again to learn whether it worked.

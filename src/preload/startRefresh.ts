@@ -17,6 +17,7 @@ export interface RefreshHandle {
  */
 export function startRefresh(runtime: SecretsRuntime, settings: PreloadSettings, env: NodeJS.ProcessEnv): RefreshHandle {
   const log = getLogger();
+  let lastFailure: string | undefined;
   const reload = (reason: string) => {
     try {
       const candidate = loadCandidateSync(settings.sources, runtime.validator.names, runtime.arena, {
@@ -25,11 +26,14 @@ export function startRefresh(runtime: SecretsRuntime, settings: PreloadSettings,
         shouldStripTrailingNewline: settings.shouldStripTrailingNewline,
         startTimeoutMs: settings.startTimeoutMs,
       });
+      lastFailure = undefined;
       const outcome = runtime.apply(candidate.values, candidate.problems);
       if (outcome.kind === 'rotated') log.info({ names: outcome.names, reason }, 'secrets rotated');
-      else if (outcome.kind === 'rejected') log.error({ problems: outcome.problems, reason }, 'rotation rejected; the last good secrets stay in force');
+      else if (outcome.kind === 'rejected' && !outcome.isRepeat) log.error({ problems: outcome.problems, reason }, 'rotation rejected; the last good secrets stay in force');
     } catch (error) {
       const e = error as { code?: string; message?: string };
+      if (e.message === lastFailure) return;
+      lastFailure = e.message;
       runtime.emit('rejected', { names: [], reason: e.message ?? 'read failed', problems: [] });
       log.error({ code: e.code, err: e.message, reason }, 'secrets could not be re-read; the last good secrets stay in force');
     }
@@ -45,7 +49,10 @@ export function startRefresh(runtime: SecretsRuntime, settings: PreloadSettings,
       armed.push(w.start().then(() => reload('watcher armed')));
     }
   }
-  void Promise.all(armed).then(() => runtime.emit('watching', { mounts: watchers.length }));
+  void Promise.all(armed).then(() => {
+    runtime.isWatching = true;
+    runtime.emit('watching', { mounts: watchers.length });
+  });
   return {
     reload,
     async close() {

@@ -22,7 +22,8 @@ export interface RetryOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref?.());
+// The backoff timer is not unref'd: a retry in flight must keep the process alive until it resolves.
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Default: retry only ProviderUnavailableError (network, timeout, 5xx, throttling). */
 export function isRetryableByDefault(error: unknown): boolean {

@@ -23,7 +23,7 @@ export interface RejectedEvent {
 }
 
 /** Outcome of offering a candidate snapshot. */
-export type ApplyOutcome = { kind: 'unchanged' } | { kind: 'rotated'; names: string[] } | { kind: 'rejected'; problems: ValidationProblem[] } | { kind: 'loaded' };
+export type ApplyOutcome = { kind: 'unchanged' } | { kind: 'rotated'; names: string[] } | { kind: 'rejected'; problems: ValidationProblem[]; isRepeat?: boolean } | { kind: 'loaded' };
 
 /**
  * Holds the current snapshot in locked memory and swaps in new ones. The one place where values live.
@@ -43,6 +43,10 @@ export class SecretsRuntime extends EventEmitter {
   readonly digest: KeyedDigest;
   readonly validator: SchemaValidator;
   #snapshot: Snapshot | undefined;
+  /** True once every mount is watched (see the `watching` event). */
+  isWatching = false;
+  /** Digest key of the last rejected candidate: the same bad content is reported once, not on every event. */
+  #lastRejected: string | undefined;
 
   constructor(validator: SchemaValidator, arenaOptions: SecureArenaOptions = {}) {
     super();
@@ -80,12 +84,16 @@ export class SecretsRuntime extends EventEmitter {
     for (const [name, v] of values) views.set(name, v.slice.view);
     for (const p of this.validator.validate(views)) if (!failed.has(p.name)) problems.push(p);
     if (problems.length > 0) {
+      const key = this.#candidateKey(values, problems);
       release();
       if (!this.#snapshot) throw new ValidationError(problems);
+      if (key === this.#lastRejected) return { kind: 'rejected', problems, isRepeat: true };
+      this.#lastRejected = key;
       const event: RejectedEvent = { names: [...new Set(problems.map((p) => p.name))].sort(), reason: problems.map((p) => `${p.name}: ${p.reason}`).join('; '), problems };
       this.emit('rejected', event);
       return { kind: 'rejected', problems };
     }
+    this.#lastRejected = undefined;
     const next = this.#build(values);
     const current = this.#snapshot;
     if (!current) {
@@ -110,6 +118,11 @@ export class SecretsRuntime extends EventEmitter {
     const event: RotatedEvent = { names: changed, versions, snapshotId: next.id };
     this.emit('rotated', event);
     return { kind: 'rotated', names: changed };
+  }
+
+  #candidateKey(values: ReadonlyMap<string, RawValue>, problems: readonly ValidationProblem[]): string {
+    const parts = [...values].map(([n, v]) => `${n}=${this.digest.of(v.slice.view)}`).sort();
+    return parts.join(',') + '|' + problems.map((p) => `${p.name}:${p.reason}`).join(',');
   }
 
   /** The stored value of a name in the current snapshot. */

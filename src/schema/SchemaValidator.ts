@@ -155,6 +155,11 @@ export class SchemaValidator {
 /** Remove any copy of a value (or a token) from a validator's message. */
 function scrub(message: string, clear: readonly string[]): string {
   let out = message.split(TOKEN_PREFIX).join('');
-  for (const value of clear) if (value.length > 0) out = out.split(value).join('[redacted]');
-  return out.replace(/\u0000/g, '');
+  // Whole occurrences only, so a one-letter value does not mangle the words of the message.
+  for (const value of clear) {
+    if (value.length === 0) continue;
+    const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    out = out.replace(new RegExp(`(?<![A-Za-z0-9])${escaped}(?![A-Za-z0-9])`, 'g'), '[redacted]');
+  }
+  return out.split('\u0000').join('');
 }

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FSWatcher } from 'chokidar';
 
@@ -18,9 +19,9 @@ export interface MountWatcherOptions {
  *
  * 1. chokidar watches the mount directory itself (depth 0), not the visible files: a watch on a file follows
  *    the symlink to the old inode and dies when the old dir is deleted (kubernetes#111947).
- * 2. An event on `..data` is the commit point of a kubelet/CSI atomic write: reload at once. Other `..` names
- *    (`..data_tmp`, timestamped dirs) are the writer's scratch: ignored. Event types are not filtered (a rename
- *    shows as add, change or unlink depending on the platform).
+ * 2. An event on `..data` is the commit point of a kubelet/CSI atomic write: reload at once (from the raw,
+ *    unthrottled fs.watch event). Other `..` names (`..data_tmp`, timestamped dirs) are the writer's scratch:
+ *    ignored. Event types are not filtered (a rename shows as rename or change depending on the platform).
  * 3. Any other name (per-file renames of the AWS provider, plain dirs): reload after `debounceMs` of quiet.
  * 4. The parent directory is watched for the mount being deleted and recreated: the watcher is re-armed on the
  *    new directory and a reload is triggered.
@@ -74,12 +75,19 @@ export class MountWatcher {
     watcher.on('all', (_event, file) => {
       if (this.#isClosed || watcher !== this.#watcher) return;
       const name = path.basename(file);
-      // 2.
-      if (name === '..data') return this.#fire('..data swapped');
+      // 2. `..data` is handled from raw events below; other `..` names are the writer's scratch.
       if (name.startsWith('..')) return;
       if (file === this.#dir) return this.#schedule('mount changed');
+      // Atomic-writer layout: visible names are symlinks that change only around a `..data` swap.
+      if (hasDataLink(this.#dir)) return;
       // 3.
       this.#schedule(`${name} changed`);
+    });
+    // 2. chokidar throttles `change` per path (50 ms), which would drop a second swap in quick succession;
+    //    the raw fs.watch event of the mount directory is not throttled.
+    watcher.on('raw', (_event, evPath, details) => {
+      if (this.#isClosed || watcher !== this.#watcher) return;
+      if (evPath === '..data' && (details as { watchedPath?: string } | undefined)?.watchedPath === this.#dir) this.#fire('..data swapped');
     });
     watcher.on('error', (e) => this.#options.onError?.(e as Error));
     this.#ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
@@ -112,5 +120,13 @@ export class MountWatcher {
     if (this.#debounce) clearTimeout(this.#debounce);
     if (this.#recheck) clearInterval(this.#recheck);
     await Promise.all([this.#watcher?.close(), this.#parent?.close()]);
+  }
+}
+
+function hasDataLink(dir: string): boolean {
+  try {
+    return fs.lstatSync(path.join(dir, '..data')).isSymbolicLink();
+  } catch {
+    return false;
   }
 }

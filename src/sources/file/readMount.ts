@@ -43,8 +43,8 @@ const O_NONBLOCK = fs.constants.O_NONBLOCK ?? 0;
  * 4. Each file: `stat` (follows links) must be a regular file whose real path is inside the mount; open with
  *    O_NONBLOCK (a fifo swapped in after the stat never blocks us), `fstat` again, refuse over the size limit,
  *    read straight into locked memory, and make sure nothing more could be read (the file did not grow).
- * 5. If the timestamped dir vanished mid-read (the writer deleted the old dir), or for the other layouts a file
- *    changed between its stat and the end of the read, release what was read and start again from 2.
+ * 5. If `..data` no longer points at the dir we read (the writer swapped, and may be deleting the old dir), or a
+ *    file changed between its stat and the end of its read, release what was read and start again from 2.
  * Names starting with `..` are reserved and never read. A missing file is simply absent (the schema decides
  * whether that is an error).
  */
@@ -101,13 +101,22 @@ export function readMount(dir: string, names: readonly string[], arena: SecureAr
         problems.push({ name, reason: (error as Error).message });
       }
     }
-    // 5.
-    if (isRetry || (layout === 'atomic-writer' && !fs.existsSync(dataDir))) {
+    // 5. The writer deletes an old dir only after swapping `..data` away from it, so if `..data` still points
+    //    where it pointed when we began, nothing we read was being deleted.
+    if (isRetry || (layout === 'atomic-writer' && !stillPointsAt(root, dataDir))) {
       for (const v of values.values()) v.slice.free();
       if (attempt < attempts) continue;
       throw new MountReadError(`Secrets mount ${dir} kept changing during ${attempts} read attempts; try again.`);
     }
     return { layout, dataDir, values, problems };
+  }
+}
+
+function stillPointsAt(root: string, dataDir: string): boolean {
+  try {
+    return fs.realpathSync(path.join(root, '..data')) === dataDir;
+  } catch {
+    return false;
   }
 }
 
