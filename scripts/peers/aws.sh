@@ -46,7 +46,9 @@ do_install() {
     echo "aws peer: python3 is required to install moto" >&2
     return 1
   fi
-  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV" || { echo "aws peer: python3 -m venv failed (on Debian: apt-get install python3-venv)" >&2; return 1; }
+  fi
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
   is_installed || { echo "aws peer: moto $MOTO_VERSION did not install into $VENV" >&2; return 1; }
 }

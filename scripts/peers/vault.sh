@@ -88,7 +88,7 @@ do_install() {
 
 # Run the real bao CLI against the peer as root.
 bao() {
-  BAO_ADDR="$ADDR" BAO_TOKEN="$ROOT_TOKEN" "$(bao_bin)" "$@"
+  env -u BAO_NAMESPACE -u VAULT_NAMESPACE BAO_ADDR="$ADDR" BAO_TOKEN="$ROOT_TOKEN" "$(bao_bin)" "$@"
 }
 
 # What the tests need beyond dev mode's defaults. Idempotent: safe on a server configured before.
@@ -141,7 +141,12 @@ do_start() {
   do_install
   if is_up; then
     # A server we did not start (or one whose configuration was interrupted): configure it, idempotently.
-    wait_ready "" || return 1
+    if ! wait_ready "" 2>/dev/null; then
+      local health
+      health="$(curl -sS --max-time 2 -w ' (HTTP %{http_code})' "$ADDR/v1/sys/health" 2>&1 | tail -c 300 || true)"
+      echo "vault peer: something answers on $ADDR but is not a ready OpenBao/Vault: sys/health said: $health" >&2
+      return 1
+    fi
     configure 2>>"$LOG" || { fail_with_log "configuring the running server at $ADDR failed"; return 1; }
     return 0
   fi

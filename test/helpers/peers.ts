@@ -10,7 +10,8 @@ export type PeerName = 'aws' | 'vault' | 'azure';
 export const PEERS = {
   aws: { endpoint: 'http://127.0.0.1:5000', region: 'us-east-1' },
   vault: { address: 'http://127.0.0.1:8200', token: 'vc-dev-root-token' },
-  azure: { endpoint: 'https://127.0.0.1:8443', httpEndpoint: 'http://127.0.0.1:8080', caFile: join(__dirname, '..', '..', '.peers', 'azure', 'lowkey-ca.pem') },
+  // Lowkey Vault (or the stand-in) accepts any bearer token: this one is passed as AZURE_KEYVAULT_STATIC_TOKEN.
+  azure: { endpoint: 'https://127.0.0.1:8443', httpEndpoint: 'http://127.0.0.1:8080', caFile: join(__dirname, '..', '..', '.peers', 'azure', 'lowkey-ca.pem'), token: 'vc-local-emulator-token' },
 } as const;
 
 const started = new Set<PeerName>();

@@ -32,8 +32,8 @@ export function validateAwsSecretName(name: string, prefix: string): string {
   return full;
 }
 
-/** A name as shown in a message: JSON-quoted (control characters escaped) and cut to 80 characters. */
+/** A name as shown in a message: cut to 80 characters, then JSON-quoted (control characters escaped). */
 function quote(name: unknown): string {
-  const text = JSON.stringify(typeof name === 'string' ? name : String(name));
-  return text.length > 82 ? text.slice(0, 80) + '…"' : text;
+  const text = typeof name === 'string' ? name : String(name);
+  return JSON.stringify(text.length > 80 ? text.slice(0, 80) + '…' : text);
 }

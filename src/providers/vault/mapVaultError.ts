@@ -37,7 +37,8 @@ const TLS_CODES = new Set([
 
 /**
  * The one place that turns whatever node-vault, axios or a server threw into this library's errors:
- * 404 -> SecretNotFoundError (saying when the version was deleted or destroyed); 401/403 -> ProviderAuthError;
+ * 404 -> SecretNotFoundError (saying when the version was deleted or destroyed); 401/403 (and 400 of a login) ->
+ * ProviderAuthError;
  * 412/429/5xx, network errors and timeouts -> ProviderUnavailableError (retried); 400 check-and-set mismatch ->
  * ConflictError; other 4xx and unparseable HTTP -> ProviderResponseError; TLS verification failures -> ConfigError.
  * Messages keep only the status and the server's first error text, sanitised; the raw error (whose request
@@ -51,7 +52,7 @@ const TLS_CODES = new Set([
 export function mapVaultError(error: unknown, context: VaultErrorContext): SecretsError {
   if (isSecretsError(error)) return error;
   const subject = context.name === undefined ? `Vault ${context.operation}` : `Vault ${context.operation} of "${context.name}"${context.version ? ` version ${context.version}` : ''}`;
-  const clean = (text: unknown) => redact(sanitizeMessage(text), context.redact);
+  const clean = (text: unknown) => sanitizeMessage(redact(typeof text === 'string' ? text : text instanceof Error ? text.message : String(text), context.redact));
 
   const status = statusOf(error);
   if (status !== undefined) {
@@ -60,7 +61,8 @@ export function mapVaultError(error: unknown, context: VaultErrorContext): Secre
     const said = serverText ? `: ${serverText}` : '';
     const cause = causeOf(`HTTP ${status}${said}`, status);
     if (status === 404) return notFound(subject, context, body, cause);
-    if (status === 401 || status === 403) {
+    // A login refused for bad credentials answers 400 ("invalid role or secret ID"): that is an auth failure.
+    if (status === 401 || status === 403 || (status === 400 && /login$/.test(context.operation))) {
       return new ProviderAuthError(
         `${subject} was refused (HTTP ${status}${said}). Check that the token or login (VAULT_TOKEN / AppRole / Kubernetes role) is valid and not revoked, and that its policy grants this path.`,
         { cause },
