@@ -1,9 +1,10 @@
 import { encodeAzureName } from './encodeAzureName';
+import { isLogicalName } from './isLogicalName';
 
 /**
  * Decode an Azure Key Vault secret name written by {@link encodeAzureName} back to the full logical name.
  * Returns `undefined` for a name this library did not write: one with uppercase letters or other characters,
- * a dangling or unknown escape, or a non-canonical spelling (decoding then encoding must give the same text, so
+ * a dangling or unknown escape, a result that is no logical name, or a non-canonical spelling (decoding then encoding must give the same text, so
  * each logical name has exactly one Azure name).
  *
  * @example
@@ -31,6 +32,6 @@ export function decodeAzureName(azureName: string): string | undefined {
       else return undefined;
     } else return undefined;
   }
-  if (out === '' || encodeAzureName(out) !== azureName) return undefined;
+  if (!isLogicalName(out) || encodeAzureName(out) !== azureName) return undefined;
   return out;
 }

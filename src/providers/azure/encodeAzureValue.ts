@@ -10,7 +10,13 @@ export const BINARY_CONTENT_TYPE = 'application/octet-stream; base64';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 // C0 controls other than tab, LF and CR: stored as base64 so the service never sees or trims them.
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+function hasControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0x7f) return true;
+  }
+  return false;
+}
 
 /**
  * The string and content type under which `bytes` are stored in Azure Key Vault: valid UTF-8 text without
@@ -30,7 +36,7 @@ export function encodeAzureValue(name: string, bytes: Uint8Array): { value: stri
   } catch {
     text = undefined;
   }
-  const isText = text !== undefined && !CONTROL.test(text);
+  const isText = text !== undefined && !hasControl(text);
   const value = isText ? text! : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
   const stored = isText ? bytes.byteLength : value.length;
   if (stored > MAX_STORED_BYTES) {

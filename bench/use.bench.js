@@ -1,0 +1,51 @@
+'use strict';
+// Cost of secrets.use(name, fn) per call vs Map.get of a string (issue 2, "Benchmark"). Target: within 10x.
+// A child `node -r ./register.js bench/fixtures/useLoop.js` loads 100 secrets (file source) and times both
+// loops in interleaved batches (5M calls each by default); the row is the median batch.
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+const { median, max } = require('./lib/stats');
+const { ROOT, secretNames, randomPayload, writeSchema, writeMount, cleanEnv, assertChild } = require('./lib/setup');
+
+const TARGET_RATIO = 10;
+
+async function run(ctx) {
+  const dir = ctx.tmpDir('use');
+  const names = secretNames(100);
+  const schema = writeSchema(dir, names);
+  const mount = path.join(ctx.mountDir('use'), 'mount');
+  writeMount(mount, randomPayload(names, 32));
+  const batches = ctx.quick ? 4 : 10;
+  const perBatch = 500_000;
+  const env = cleanEnv({ SECRETS_SOURCE: `file://${mount}`, SECRETS_SCHEMA: schema, SECRETS_WATCH: 'false', NODE_ENV: 'production', BENCH_USE_BATCHES: String(batches), BENCH_USE_CALLS: String(perBatch) });
+  ctx.log(`${batches} batches x ${perBatch.toLocaleString('en-US')} calls of each loop`);
+  const r = spawnSync(process.execPath, ['-r', './register.js', path.join(__dirname, 'fixtures', 'useLoop.js')], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });
+  assertChild(r, 'useLoop');
+  const out = JSON.parse(r.stdout.trim().split('\n').pop());
+  if (out.names !== names.length || !out.sinkOk) throw new Error(`useLoop saw ${out.names} secrets`);
+  const use = median(out.use);
+  const map = median(out.map);
+  const ratio = use / map;
+  return [
+    {
+      metric: 'secrets.use(name, fn) per call, 100 secrets',
+      unit: 'ns/op',
+      median: use,
+      baseline: map,
+      baselineLabel: 'Map<string,string>.get(name).length, same process, interleaved batches',
+      note: `median of ${batches} batches x ${perBatch.toLocaleString('en-US')} calls; slowest batch ${max(out.use).toFixed(1)} vs ${max(out.map).toFixed(1)} ns`,
+      target: `ratio <= ${TARGET_RATIO}x`,
+      pass: ratio <= TARGET_RATIO,
+    },
+    {
+      metric: 'secrets.use with 8 distinct callbacks (megamorphic)',
+      unit: 'ns/op',
+      median: median(out.useMany),
+      baseline: median(out.mapMany),
+      baselineLabel: 'the same 8 callbacks applied to Map.get(name), same process',
+      note: 'informational: closer to an app with many call sites',
+    },
+  ];
+}
+
+module.exports = { name: 'use', run };

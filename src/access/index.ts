@@ -1,0 +1,14 @@
+export type { AccessContext } from './AccessContext';
+export type { AuthorizeResult, DenyReason } from './AuthorizeResult';
+export type { Authorizer } from './Authorizer';
+export { createAuthorizer, type AccessDecision, type AccessResolver } from './createAuthorizer';
+export { isValidSecretName, SECRET_NAME_MAX_LENGTH } from './isValidSecretName';
+export { isValidTenantId, TENANT_ID_MAX_LENGTH } from './isValidTenantId';
+export { loadPolicyFile } from './loadPolicyFile';
+export { parsePolicy, type ParsePolicyOptions } from './parsePolicy';
+export { PERMISSIONS, type Permission } from './Permission';
+export { Policy } from './Policy';
+export type { GrantDefinition, PolicyDocument, RoleDefinition } from './PolicyDocument';
+export type { PolicyProblem } from './createPolicyError';
+export { validateSecretName } from './validateSecretName';
+export { validateTenantId } from './validateTenantId';

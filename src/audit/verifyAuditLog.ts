@@ -1,0 +1,179 @@
+import { createReadStream } from 'node:fs';
+import { AUDIT_GENESIS_HASH, AUDIT_SCHEMA_VERSION, type AuditEvent } from './AuditEvent';
+import { canonicalAuditJson } from './canonicalAuditJson';
+import { sha256Hex } from './sha256Hex';
+
+/**
+ * What is wrong at the first break:
+ * - `edited`: the event's content does not match its hash, it has fields outside the schema (or lacks some), or
+ *   its `prev` is not the hash of the event before it (that one was changed, or this one replaced);
+ * - `missing`: events are gone (the next `seq` is larger than expected and the expected one never comes);
+ * - `reordered`: events are out of order (an expected `seq` comes later, or an earlier one comes again);
+ * - `truncated`: the last line is cut short;
+ * - `malformed`: a line that is not an audit event at all (not JSON, no `seq`/`hash`, an empty line).
+ */
+export type AuditLogProblem = 'edited' | 'missing' | 'reordered' | 'truncated' | 'malformed';
+
+/** The verdict: the chain is whole, or where it first breaks. */
+export type VerifyAuditLogResult =
+  | { ok: true; count: number; head: { seq: number; hash: string } | null }
+  | {
+      ok: false;
+      /** 0-based position of the offending line among all lines. */
+      index: number;
+      /** 1-based line number (index + 1). */
+      line: number;
+      /** The `seq` the chain expected at that line. */
+      seq: number;
+      problem: AuditLogProblem;
+      /** One sentence for people; never a field value other than seq numbers. */
+      detail: string;
+    };
+
+/** Options of {@link verifyAuditLog}. */
+export interface VerifyAuditLogOptions {
+  /**
+   * Where the log starts. Default: a whole trail (first `seq` 1, `prev` the genesis hash). For a rotated segment,
+   * the `head` of the previous segment (or AuditTrail.head() when it was rotated), or `'any'` to trust the first
+   * event's `seq` and `prev` (then cutting events off the front goes unnoticed).
+   */
+  start?: { seq: number; hash: string } | 'any';
+}
+
+type Failure = Extract<VerifyAuditLogResult, { ok: false }>;
+
+const HASH = /^[0-9a-f]{64}$/;
+const FIELDS = ['v', 'seq', 'time', 'requestId', 'actor', 'tenant', 'action', 'secret', 'version', 'outcome', 'reason', 'provider', 'durationMs', 'cache', 'crossTenant', 'prev', 'hash'];
+const FIELD_SET: ReadonlySet<string> = new Set(FIELDS);
+
+const isNullableString = (v: unknown): boolean => v === null || typeof v === 'string';
+
+/** The first schema violation of a parsed event, or undefined. */
+function schemaProblem(e: Record<string, unknown>): string | undefined {
+  for (const key of Object.keys(e)) if (!FIELD_SET.has(key)) return `it has a field outside the schema (${JSON.stringify(key.slice(0, 40))})`;
+  for (const key of FIELDS) if (!(key in e)) return `it lacks the field ${key}`;
+  const actor = e.actor as { id?: unknown; roles?: unknown } | null;
+  if (e.v !== AUDIT_SCHEMA_VERSION) return `its schema version is not ${AUDIT_SCHEMA_VERSION}`;
+  if (typeof e.time !== 'string' || typeof e.action !== 'string' || typeof e.outcome !== 'string' || typeof e.cache !== 'string') return 'a text field has the wrong type';
+  if (![e.requestId, e.tenant, e.secret, e.version, e.reason, e.provider].every(isNullableString)) return 'a text field has the wrong type';
+  if (typeof actor !== 'object' || actor === null || Array.isArray(actor) || Object.keys(actor).length !== 2 || !isNullableString(actor.id)) return 'its actor is not { id, roles }';
+  if (!Array.isArray(actor.roles) || !actor.roles.every((r) => typeof r === 'string')) return 'its actor roles are not a list of strings';
+  if (!(e.durationMs === null || typeof e.durationMs === 'number')) return 'durationMs has the wrong type';
+  if (typeof e.crossTenant !== 'boolean') return 'crossTenant is not a boolean';
+  if (typeof e.prev !== 'string' || !HASH.test(e.prev)) return 'prev is not a SHA-256 hex digest';
+  return undefined;
+}
+
+/** The chain check as a state machine fed line by line, so files are verified in constant memory. */
+class ChainVerifier {
+  #expectedSeq: number;
+  #expectedPrev: string | undefined;
+  #index = -1;
+  #count = 0;
+  #head: { seq: number; hash: string } | null = null;
+  /** A larger seq than expected was seen: look ahead for the expected one to tell `reordered` from `missing`. */
+  #searching: { failure: Failure; target: number } | undefined;
+  result: Failure | undefined;
+
+  constructor(options: VerifyAuditLogOptions) {
+    const start = options.start ?? { seq: 0, hash: AUDIT_GENESIS_HASH };
+    this.#expectedSeq = start === 'any' ? Number.NaN : start.seq + 1;
+    this.#expectedPrev = start === 'any' ? undefined : start.hash;
+  }
+
+  /** Feeds one line. `mayBeTorn`: the last line, without a final newline (or the last element of an array). */
+  push(text: string, mayBeTorn: boolean): void {
+    this.#index++;
+    if (this.result !== undefined) return;
+    let parsed: unknown;
+    let isJson = true;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      isJson = false;
+    }
+    const e = isJson && typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+    const seq = e?.seq;
+    const isEvent = e !== undefined && Number.isSafeInteger(seq) && (seq as number) >= 1 && typeof e.hash === 'string' && HASH.test(e.hash);
+
+    if (this.#searching !== undefined) {
+      if (isEvent && seq === this.#searching.target) {
+        this.result = { ...this.#searching.failure, problem: 'reordered', detail: `seq ${this.#searching.target} comes later, at line ${this.#index + 1}` };
+      }
+      return;
+    }
+    if (!isJson) {
+      const isTorn = mayBeTorn && text.trim() !== '';
+      return this.#fail(isTorn ? 'truncated' : 'malformed', isTorn ? 'the last line is cut short' : text === '' ? 'an empty line' : 'the line is not JSON');
+    }
+    if (!isEvent || e === undefined) return this.#fail('malformed', 'the line is not an audit event (no seq or hash)');
+    const problem = schemaProblem(e);
+    if (problem !== undefined) return this.#fail('edited', `the event does not match the schema: ${problem}`);
+    const event = e as unknown as AuditEvent;
+    if (sha256Hex(canonicalAuditJson(event)) !== event.hash) return this.#fail('edited', 'the event does not match its hash');
+    if (Number.isNaN(this.#expectedSeq)) {
+      this.#expectedSeq = event.seq;
+      this.#expectedPrev = event.prev;
+    }
+    if (event.seq > this.#expectedSeq) {
+      this.#searching = { failure: this.#failure('missing', `expected seq ${this.#expectedSeq}, found ${event.seq}`), target: this.#expectedSeq };
+      return;
+    }
+    if (event.seq < this.#expectedSeq) return this.#fail('reordered', `seq ${event.seq} comes after seq ${this.#expectedSeq - 1}`);
+    if (event.prev !== this.#expectedPrev) return this.#fail('edited', 'prev is not the hash of the event before it');
+    this.#count++;
+    this.#head = { seq: event.seq, hash: event.hash };
+    this.#expectedSeq = event.seq + 1;
+    this.#expectedPrev = event.hash;
+  }
+
+  finish(): VerifyAuditLogResult {
+    if (this.result === undefined && this.#searching !== undefined) this.result = this.#searching.failure;
+    return this.result ?? { ok: true, count: this.#count, head: this.#head };
+  }
+
+  #failure(problem: Failure['problem'], detail: string): Failure {
+    return { ok: false, index: this.#index, line: this.#index + 1, seq: Number.isNaN(this.#expectedSeq) ? 1 : this.#expectedSeq, problem, detail };
+  }
+
+  #fail(problem: Failure['problem'], detail: string): void {
+    this.result = this.#failure(problem, detail);
+  }
+}
+
+/**
+ * Verifies a hash-chained audit log and reports the FIRST break: an edited, missing, reordered, truncated or
+ * malformed event, with its line. `source` is a file path (read as a stream, constant memory) or the lines
+ * themselves. Each event's hash is recomputed from its canonical JSON and each `prev` checked against the event
+ * before. Events cut off the end leave no trace in the chain: compare `head` with an anchor published elsewhere
+ * (AuditTrail.head()).
+ *
+ * @example
+ * ```ts
+ * const r = await verifyAuditLog('/var/log/app/audit.jsonl');
+ * if (!r.ok) console.error(`line ${r.line}: ${r.problem} (${r.detail})`);
+ * ```
+ */
+export async function verifyAuditLog(source: string | readonly string[], options: VerifyAuditLogOptions = {}): Promise<VerifyAuditLogResult> {
+  const verifier = new ChainVerifier(options);
+  if (typeof source !== 'string') {
+    let end = source.length;
+    while (end > 0 && source[end - 1] === '') end--;
+    for (let i = 0; i < end && verifier.result === undefined; i++) verifier.push(source[i] as string, i === end - 1);
+    return verifier.finish();
+  }
+  let rest = '';
+  const stream = createReadStream(source, { encoding: 'utf8', highWaterMark: 256 * 1024 });
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop() as string;
+      for (const line of lines) verifier.push(line, false);
+      if (verifier.result !== undefined) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  if (verifier.result === undefined && rest !== '') verifier.push(rest, true);
+  return verifier.finish();
+}

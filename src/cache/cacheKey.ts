@@ -1,0 +1,30 @@
+/** Separates the parts of a cache key. Forbidden inside the parts, so the encoding is injective. */
+export const CACHE_KEY_SEPARATOR = '\u0000';
+
+/**
+ * The cache key of one value: everything that selects it. `providerId` names the backend (the caller's choice,
+ * e.g. the source URI without credentials), `path` is the logical path in it (a tenant is part of the path, so
+ * tenants never share entries), `version` a backend version id or `''` for the current version.
+ *
+ * The parts are joined with NUL, which no part may contain: two different triples never give the same key,
+ * and {@link SecretCache.invalidatePrefix} can match keys by plain string prefix.
+ *
+ * @example
+ * ```ts
+ * const key = cacheKey('vault://bao:8200/secret/app', 'prod/tenants/acme/DB_PASSWORD');
+ * await cache.use(key, () => client.get('prod/tenants/acme/DB_PASSWORD'), (view) => connect(view));
+ * ```
+ */
+export function cacheKey(providerId: string, path: string, version = ''): string {
+  checkPart(providerId, 'providerId', false);
+  checkPart(path, 'path', false);
+  checkPart(version, 'version', true);
+  return providerId + CACHE_KEY_SEPARATOR + path + CACHE_KEY_SEPARATOR + version;
+}
+
+/** Throws a TypeError naming the part (never its content) when it cannot be part of a key. */
+export function checkPart(part: unknown, label: string, isEmptyAllowed: boolean): void {
+  if (typeof part !== 'string') throw new TypeError(`cacheKey: ${label} must be a string.`);
+  if (!isEmptyAllowed && part.length === 0) throw new TypeError(`cacheKey: ${label} must not be empty.`);
+  if (part.includes(CACHE_KEY_SEPARATOR)) throw new TypeError(`cacheKey: ${label} must not contain a NUL character.`);
+}
