@@ -15,4 +15,4 @@ export { SECRET_FORMATS } from './schema/SchemaValidator';
 export { SecureArena, type ArenaStats, type LockedSlice, type SecureArenaOptions } from './memory/SecureArena';
 export { ProviderRegistry } from './providers/ProviderRegistry';
 export type { FetchedSecret, GetManyResult, ProviderCapabilities, ProviderClient, ProviderFactory, VersionInfo } from './providers/Provider';
-export { EXIT_CONFIG, EXIT_UNAVAILABLE } from './preload/preload';
+export { EXIT_CONFIG, EXIT_UNAVAILABLE } from './preload/exitCodes';

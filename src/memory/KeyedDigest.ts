@@ -1,3 +1,4 @@
+import { loadSodium } from './loadSodium';
 type Sodium = typeof import('sodium-native');
 
 /**
@@ -17,7 +18,7 @@ export class KeyedDigest {
   readonly #out: Buffer;
 
   constructor() {
-    this.#sodium = require('sodium-native') as Sodium;
+    this.#sodium = loadSodium();
     this.#key = this.#sodium.sodium_malloc(this.#sodium.crypto_generichash_KEYBYTES);
     this.#sodium.randombytes_buf(this.#key);
     this.#out = Buffer.alloc(32);

@@ -1,3 +1,4 @@
+import { loadSodium } from './loadSodium';
 import { MemoryLockError } from '../errors/MemoryLockError';
 
 type Sodium = typeof import('sodium-native');
@@ -74,7 +75,7 @@ export class SecureArena {
   #lockedBytes = 0;
 
   constructor(options: SecureArenaOptions = {}) {
-    this.#sodium = require('sodium-native') as Sodium;
+    this.#sodium = loadSodium();
     this.#maxSlab = options.maxSlabBytes ?? 64 * 1024;
     this.#shouldRequireLock = options.shouldRequireLock ?? false;
     this.#onLockFailure = options.onLockFailure;

@@ -1,10 +1,8 @@
 import type { ValidationProblem } from '../errors/ValidationError';
 import type { SecureArena } from '../memory/SecureArena';
-import { readEnv } from '../sources/env/readEnv';
 import { readMount, type MountLayout } from '../sources/file/readMount';
 import type { SourceSpec } from '../sources/SourceSpec';
 import type { RawValue } from '../store/RawValue';
-import { loadProvidersSync } from './loadProvidersSync';
 
 /** A candidate snapshot read from every source, before validation. */
 export interface Candidate {
@@ -50,6 +48,7 @@ export function loadCandidateSync(specs: readonly SourceSpec[], names: readonly 
         for (const [n, v] of read.values) candidate.values.set(n, v);
         candidate.problems.push(...read.problems);
       } else if (spec.kind === 'env') {
+        const { readEnv } = require('../sources/env/readEnv') as typeof import('../sources/env/readEnv');
         const read = readEnv(wanted, options.env, spec.prefix, arena);
         for (const [n, v] of read.values) candidate.values.set(n, v);
         candidate.envKeys.push(...read.keys);
@@ -58,6 +57,8 @@ export function loadCandidateSync(specs: readonly SourceSpec[], names: readonly 
         const group: (SourceSpec & { kind: 'provider' })[] = [];
         while (i < specs.length && specs[i]!.kind === 'provider') group.push(specs[i++] as SourceSpec & { kind: 'provider' });
         i--;
+        // Loaded only when a provider source is configured (worker threads, provider errors).
+        const { loadProvidersSync } = require('./loadProvidersSync') as typeof import('./loadProvidersSync');
         const read = loadProvidersSync(group, wanted, arena, { timeoutMs: options.startTimeoutMs, env: options.env });
         for (const [n, v] of read.values) candidate.values.set(n, v);
         candidate.problems.push(...read.problems);

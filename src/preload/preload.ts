@@ -1,9 +1,6 @@
 import { isMainThread } from 'node:worker_threads';
-import { EnvSourceForbiddenError } from '../errors/EnvSourceForbiddenError';
-import { MountReadError } from '../errors/MountReadError';
-import { SchemaLoadError } from '../errors/SchemaLoadError';
 import { isSecretsError } from '../errors/SecretsError';
-import { ValidationError, type ValidationProblem } from '../errors/ValidationError';
+import type { ValidationProblem } from '../errors/ValidationError';
 import { configureLogger, getLogger } from '../log/createLogger';
 import { loadSchema } from '../schema/loadSchema';
 import { SchemaValidator } from '../schema/SchemaValidator';
@@ -11,12 +8,10 @@ import { SecretsRuntime } from '../runtime/SecretsRuntime';
 import { getRuntime, setRuntime } from '../runtime/runtimeSlot';
 import { installExitHooks } from './installExitHooks';
 import { loadCandidateSync } from './loadCandidate';
+import { EXIT_CONFIG, EXIT_UNAVAILABLE } from './exitCodes';
 import { readSettings, type PreloadSettings } from './settings';
-import { startRefresh } from './startRefresh';
 
-/** Exit codes of a failed start (sysexits.h). */
-export const EXIT_CONFIG = 78;
-export const EXIT_UNAVAILABLE = 69;
+export { EXIT_CONFIG, EXIT_UNAVAILABLE };
 
 /**
  * The preload: runs before the app's first line (`node -r @valuecanvas/secrets/register app.js`).
@@ -73,7 +68,8 @@ export function runPreload(env: NodeJS.ProcessEnv = process.env): SecretsRuntime
   const ready = setImmediate(() => {
     const snap = runtime.snapshot!;
     log().info({ names: [...snap.values.keys()], sources: settings!.sources.map((x) => x.uri), startMs: Math.round(ms * 10) / 10 }, 'secrets loaded');
-    startRefresh(runtime, settings!, env);
+    // Loaded here, after the app's first line: chokidar and the watcher are not needed to start.
+    (require('./startRefresh') as typeof import('./startRefresh')).startRefresh(runtime, settings!, env);
   });
   ready.unref();
   return runtime;
@@ -82,8 +78,8 @@ export function runPreload(env: NodeJS.ProcessEnv = process.env): SecretsRuntime
 function failStart(error: unknown): never {
   const code = isSecretsError(error) ? error.code : 'E_INTERNAL';
   const problems: ValidationProblem[] =
-    error instanceof ValidationError
-      ? [...error.problems]
+    code === 'E_VALIDATION'
+      ? [...(error as { problems: ValidationProblem[] }).problems]
       : [{ name: settingName(error), reason: reasonOf(error) }];
   const exitCode = code === 'E_PROVIDER_UNAVAILABLE' ? EXIT_UNAVAILABLE : EXIT_CONFIG;
   const lines = problems.map((p) => `@valuecanvas/secrets: ${p.name}: ${p.reason}`).join('\n');
@@ -97,8 +93,9 @@ function failStart(error: unknown): never {
 }
 
 function settingName(error: unknown): string {
-  if (error instanceof EnvSourceForbiddenError || error instanceof MountReadError) return 'SECRETS_SOURCE';
-  if (error instanceof SchemaLoadError) return 'SECRETS_SCHEMA';
+  const code = isSecretsError(error) ? error.code : '';
+  if (code === 'E_ENV_IN_PRODUCTION' || code === 'E_MOUNT_READ') return 'SECRETS_SOURCE';
+  if (code === 'E_SCHEMA_LOAD') return 'SECRETS_SCHEMA';
   const m = isSecretsError(error) ? /^(SECRETS_[A-Z_]+)/.exec(error.message) : null;
   return m?.[1] ?? 'secrets';
 }

@@ -7,7 +7,7 @@ import { SecretCache, type CacheStaleEvent } from '../../src/cache/SecretCache';
 import { SecureArena } from '../../src/memory/SecureArena';
 import { ensurePeer, PEERS, plantValue, uniquePrefix } from '../helpers/peers';
 import { makeAwsClient, recordCalls } from '../providers/aws/awsTestClient';
-import { closedPort, everythingOf, isZeroed, manualClock } from './cacheTestKit';
+import { closedPort, everythingOf, isZeroed, manualClock } from './fixtures/cacheTestKit';
 
 ensurePeer('aws');
 

@@ -15,7 +15,7 @@ import { SecretNotFoundError } from '../../src/errors/SecretNotFoundError';
 import { SecureArena } from '../../src/memory/SecureArena';
 import type { FetchedSecret } from '../../src/providers/Provider';
 import { plantValue } from '../helpers/peers';
-import { countingLoader, deferred, everythingOf, failingLoader, isZeroed, manualClock, settle } from './cacheTestKit';
+import { countingLoader, deferred, everythingOf, failingLoader, isZeroed, manualClock, settle } from './fixtures/cacheTestKit';
 
 const P = 'aws://us-east-1/app';
 const key = (path: string, version = '') => cacheKey(P, path, version);

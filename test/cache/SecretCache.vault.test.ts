@@ -8,7 +8,7 @@ import { SecureArena } from '../../src/memory/SecureArena';
 import type { ProviderClient } from '../../src/providers/Provider';
 import { ensurePeer, PEERS, plantValue, uniquePrefix } from '../helpers/peers';
 import { createToken, makeVaultClient, startPrivateBao } from '../providers/vault/vaultTestClient';
-import { everythingOf, isZeroed, manualClock } from './cacheTestKit';
+import { everythingOf, isZeroed, manualClock } from './fixtures/cacheTestKit';
 
 ensurePeer('vault');
 

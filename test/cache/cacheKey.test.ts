@@ -35,7 +35,7 @@ t.test('Function: cacheKey', async (t) => {
       try {
         make();
       } catch (e) {
-        t.notMatch((e as Error).message, /\u0000|p\u0000x|a\u0000b/);
+        t.notOk((e as Error).message.includes('\u0000'), 'no NUL (so no part) in the message');
         t.match((e as Error).message, /providerId|path|version/);
       }
     });
