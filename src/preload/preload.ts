@@ -97,7 +97,10 @@ function settingName(error: unknown): string {
   if (code === 'E_ENV_IN_PRODUCTION' || code === 'E_MOUNT_READ') return 'SECRETS_SOURCE';
   if (code === 'E_SCHEMA_LOAD') return 'SECRETS_SCHEMA';
   const m = isSecretsError(error) ? /^(SECRETS_[A-Z_]+)/.exec(error.message) : null;
-  return m?.[1] ?? 'secrets';
+  if (m?.[1]) return m[1];
+  // Source URIs and backends (bad provider config, credentials, reachability) are the source setting's problem.
+  if (code === 'E_CONFIG' || code.startsWith('E_PROVIDER_') || code === 'E_UNSAFE_FILE') return 'SECRETS_SOURCE';
+  return 'secrets';
 }
 
 function reasonOf(error: unknown): string {

@@ -1,6 +1,7 @@
 import { getLogger } from '../log/createLogger';
 import type { SecretsRuntime } from '../runtime/SecretsRuntime';
 import { MountWatcher } from '../watch/MountWatcher';
+import { ProviderPoller, type PollOutcome } from './ProviderPoller';
 import { loadCandidateSync } from './loadCandidate';
 import type { PreloadSettings } from './settings';
 
@@ -9,6 +10,8 @@ export interface RefreshHandle {
   close(): Promise<void>;
   /** Reload now (what a watcher event does). */
   reload(reason: string): void;
+  /** Poll the provider sources now. */
+  poll(): Promise<PollOutcome>;
 }
 
 /**
@@ -20,12 +23,20 @@ export function startRefresh(runtime: SecretsRuntime, settings: PreloadSettings,
   let lastFailure: string | undefined;
   const reload = (reason: string) => {
     try {
+      // Mounts and env: are re-read; provider values are carried over (the poller refreshes those), so a file
+      // change never blocks on a backend.
       const candidate = loadCandidateSync(settings.sources, runtime.validator.names, runtime.arena, {
         env,
         maxFileBytes: settings.maxFileBytes,
         shouldStripTrailingNewline: settings.shouldStripTrailingNewline,
         startTimeoutMs: settings.startTimeoutMs,
+        kinds: ['file', 'env'],
       });
+      const providerLabels = new Set(settings.sources.flatMap((s) => (s.kind === 'provider' ? [s.uri, ...(s.failover ? [s.failover.uri] : [])] : [])));
+      const settled = new Set([...candidate.values.keys(), ...candidate.problems.map((p) => p.name)]);
+      for (const [name, v] of runtime.snapshot?.values ?? []) {
+        if (!settled.has(name) && providerLabels.has(v.source)) candidate.values.set(name, { slice: runtime.arena.copyIn(v.slice.view), version: v.version, source: v.source });
+      }
       lastFailure = undefined;
       const outcome = runtime.apply(candidate.values, candidate.problems);
       if (outcome.kind === 'rotated') log.info({ names: outcome.names, reason }, 'secrets rotated');
@@ -38,6 +49,8 @@ export function startRefresh(runtime: SecretsRuntime, settings: PreloadSettings,
       log.error({ code: e.code, err: e.message, reason }, 'secrets could not be re-read; the last good secrets stay in force');
     }
   };
+  const poller = new ProviderPoller(runtime, settings.sources, { intervalMs: settings.pollMs, env });
+  poller.start();
   const watchers: MountWatcher[] = [];
   const armed: Promise<void>[] = [];
   if (settings.shouldWatch) {
@@ -55,8 +68,9 @@ export function startRefresh(runtime: SecretsRuntime, settings: PreloadSettings,
   });
   return {
     reload,
+    poll: () => poller.pollOnce(),
     async close() {
-      await Promise.all(watchers.map((w) => w.close()));
+      await Promise.all([...watchers.map((w) => w.close()), poller.close()]);
     },
   };
 }
