@@ -6,7 +6,8 @@ import type { FetchedSecret } from '../providers/Provider';
 import { isRetryableByDefault } from '../providers/retry';
 import { CacheClosedError } from './CacheClosedError';
 import { CACHE_MISS, type CacheMiss } from './cacheMiss';
-import { CACHE_KEY_SEPARATOR, checkPart } from './cacheKey';
+import { CACHE_KEY_SEPARATOR } from './cacheKeySeparator';
+import { checkKeyPart } from './checkKeyPart';
 import { CoarseClock } from './CoarseClock';
 import { parseCacheKey } from './parseCacheKey';
 
@@ -102,6 +103,12 @@ export interface SecretCacheOptions {
    * default clock, 0 (read every time, exact LRU) with an injected `now`.
    */
   clockResolutionMs?: number;
+  /**
+   * How often expired entries that can no longer be served (past expiry + maxStaleMs) are zeroed and dropped,
+   * ms, by an unref'd timer. Default 60,000; 0 turns the timer off ({@link SecretCache.prune} still works).
+   * Without it an expired value would stay in memory until its key is read again or LRU evicts it.
+   */
+  pruneIntervalMs?: number;
 }
 
 /** One cached value. A node of the LRU list (head = least recently used). */
@@ -140,6 +147,7 @@ interface Flight {
 const DEFAULT_TTL_MS = 5 * 60_000;
 const DEFAULT_MAX_ENTRIES = 10_000;
 const DEFAULT_CLOCK_RESOLUTION_MS = 10;
+const DEFAULT_PRUNE_INTERVAL_MS = 60_000;
 
 /**
  * The cache of on-demand secret reads (used by the multi-tenant SecretsService in front of provider calls).
@@ -167,7 +175,7 @@ const DEFAULT_CLOCK_RESOLUTION_MS = 10;
  * const cache = new SecretCache({ ttlMs: 60_000, maxStaleMs: 600_000, onStale: (e) => log.warn({ code: e.code }, 'stale secret served') });
  * const key = cacheKey('aws://eu-west-1/app', `prod/tenants/${tenant}/DB_PASSWORD`);
  * const client = await cache.use(key, () => aws.get(`prod/tenants/${tenant}/DB_PASSWORD`), (view) => connect(view));
- * cache.invalidatePrefix('aws://eu-west-1/app', `prod/tenants/${tenant}/DB_PASSWORD`); // after a write
+ * cache.invalidateSecret('aws://eu-west-1/app', `prod/tenants/${tenant}/DB_PASSWORD`); // after a write of it
  * ```
  */
 export class SecretCache {
@@ -193,6 +201,7 @@ export class SecretCache {
   #loads = 0;
   #loadErrors = 0;
   #isClosed = false;
+  readonly #pruneTimer: NodeJS.Timeout | undefined;
 
   constructor(options: SecretCacheOptions = {}) {
     this.#ttlMs = positive(options.ttlMs, DEFAULT_TTL_MS, 'ttlMs', false);
@@ -208,6 +217,18 @@ export class SecretCache {
     this.#clock = new CoarseClock(options.now ?? Date.now, resolution);
     this.#recencyMs = resolution;
     this.#arena = options.arena ?? new SecureArena();
+    const pruneIntervalMs = nonNegative(options.pruneIntervalMs, DEFAULT_PRUNE_INTERVAL_MS, 'pruneIntervalMs');
+    if (pruneIntervalMs > 0) {
+      // Through a WeakRef: the timer must not keep a cache that nobody closed alive for ever.
+      const ref = new WeakRef(this);
+      const timer = setInterval(() => {
+        const cache = ref.deref();
+        if (cache === undefined) clearInterval(timer);
+        else cache.prune();
+      }, pruneIntervalMs);
+      timer.unref();
+      this.#pruneTimer = timer;
+    }
   }
 
   /**
@@ -288,8 +309,8 @@ export class SecretCache {
    * ```
    */
   invalidatePrefix(providerId: string, pathPrefix: string): number {
-    checkPart(providerId, 'providerId', false);
-    checkPart(pathPrefix, 'pathPrefix', true);
+    checkKeyPart(providerId, 'providerId', false);
+    checkKeyPart(pathPrefix, 'pathPrefix', true);
     return this.#dropWhere(providerId + CACHE_KEY_SEPARATOR + pathPrefix);
   }
 
@@ -303,9 +324,33 @@ export class SecretCache {
    * ```
    */
   invalidateSecret(providerId: string, path: string): number {
-    checkPart(providerId, 'providerId', false);
-    checkPart(path, 'path', false);
+    checkKeyPart(providerId, 'providerId', false);
+    checkKeyPart(path, 'path', false);
     return this.#dropWhere(providerId + CACHE_KEY_SEPARATOR + path + CACHE_KEY_SEPARATOR);
+  }
+
+  /**
+   * Zero and drop the entries that can no longer be served: expired for longer than maxStaleMs (expired at all
+   * when maxStaleMs is 0). Runs every `pruneIntervalMs` by itself. Returns the entries dropped.
+   *
+   * @example
+   * ```ts
+   * cache.prune();
+   * ```
+   */
+  prune(): number {
+    const limit = this.#clock.exact() - this.#maxStaleMs;
+    let dropped = 0;
+    for (let e = this.#head; e !== null; ) {
+      const next = e.next;
+      // Entries still inside the stale window stay (maxStaleMs 0: an entry is servable until expiresAt only).
+      if (e.expiresAt < limit || (this.#maxStaleMs === 0 && e.expiresAt <= limit)) {
+        this.#drop(e);
+        dropped++;
+      }
+      e = next;
+    }
+    return dropped;
   }
 
   /** Drop (and zero) every entry; detach every load in flight. Counters stay. */
@@ -323,6 +368,7 @@ export class SecretCache {
     this.#isClosed = true;
     this.clear();
     this.#clock.stop();
+    if (this.#pruneTimer !== undefined) clearInterval(this.#pruneTimer);
   }
 
   get isClosed(): boolean {

@@ -1,5 +1,5 @@
-/** Separates the parts of a cache key. Forbidden inside the parts, so the encoding is injective. */
-export const CACHE_KEY_SEPARATOR = '\u0000';
+import { CACHE_KEY_SEPARATOR } from './cacheKeySeparator';
+import { checkKeyPart } from './checkKeyPart';
 
 /**
  * The cache key of one value: everything that selects it. `providerId` names the backend (the caller's choice,
@@ -16,15 +16,8 @@ export const CACHE_KEY_SEPARATOR = '\u0000';
  * ```
  */
 export function cacheKey(providerId: string, path: string, version = ''): string {
-  checkPart(providerId, 'providerId', false);
-  checkPart(path, 'path', false);
-  checkPart(version, 'version', true);
+  checkKeyPart(providerId, 'providerId', false);
+  checkKeyPart(path, 'path', false);
+  checkKeyPart(version, 'version', true);
   return providerId + CACHE_KEY_SEPARATOR + path + CACHE_KEY_SEPARATOR + version;
-}
-
-/** Throws a TypeError naming the part (never its content) when it cannot be part of a key. */
-export function checkPart(part: unknown, label: string, isEmptyAllowed: boolean): void {
-  if (typeof part !== 'string') throw new TypeError(`cacheKey: ${label} must be a string.`);
-  if (!isEmptyAllowed && part.length === 0) throw new TypeError(`cacheKey: ${label} must not be empty.`);
-  if (part.includes(CACHE_KEY_SEPARATOR)) throw new TypeError(`cacheKey: ${label} must not contain a NUL character.`);
 }

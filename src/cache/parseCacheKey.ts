@@ -1,4 +1,4 @@
-import { CACHE_KEY_SEPARATOR } from './cacheKey';
+import { CACHE_KEY_SEPARATOR } from './cacheKeySeparator';
 
 /** The parts of a cache key made by {@link cacheKey}. */
 export interface CacheKeyParts {

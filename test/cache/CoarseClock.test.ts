@@ -1,3 +1,4 @@
+// The coarse clock of the cache hit path, and the cache with the real clock and real timers (expiry, pruning).
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoarseClock } from '../../src/cache/CoarseClock';
@@ -47,5 +48,14 @@ t.test('SecretCache with the real clock (default resolution)', async (t) => {
     t.equal(cache.useSync(key, (v) => v.toString()), 'v');
     await sleep(60);
     t.equal(cache.useSync(key, (v) => v.toString()), CACHE_MISS);
+  });
+
+  t.test('the prune timer drops expired values by itself', async (t) => {
+    const cache = new SecretCache({ ttlMs: 10, pruneIntervalMs: 20 });
+    t.teardown(() => cache.close());
+    await cache.get(cacheKey('p', 'a'), async () => ({ value: Buffer.from('v'), version: '1', stages: [] }));
+    t.equal(cache.stats().entries, 1);
+    await sleep(80);
+    t.equal(cache.stats().entries, 0);
   });
 });

@@ -233,6 +233,7 @@ t.test('Class: SecretCache', async (t) => {
       t.throws(() => new SecretCache({ maxStaleMs: -1 }), { code: 'E_CONFIG', message: /maxStaleMs/ });
       t.throws(() => new SecretCache({ clockResolutionMs: Infinity }), { code: 'E_CONFIG', message: /clockResolutionMs/ });
       t.throws(() => new SecretCache({ onStale: 'log' as unknown as () => void }), { code: 'E_CONFIG', message: /onStale/ });
+      t.throws(() => new SecretCache({ pruneIntervalMs: -5 }), { code: 'E_CONFIG', message: /pruneIntervalMs/ });
     });
   });
 
@@ -365,6 +366,17 @@ t.test('Class: SecretCache', async (t) => {
       t.equal(down.calls(), 2, 'every stale read is preceded by a load attempt');
       t.match(await cache.get(key('A'), countingLoader('new', 'v2').loader), { cache: 'miss', version: 'v2' });
       t.match(await cache.get(key('A'), down.loader), { cache: 'hit', version: 'v2' });
+    });
+
+    t.test('a stale answer counts as a use for LRU', async (t) => {
+      const { clock, cache } = setup(10 * MIN, { maxEntries: 2 });
+      await cache.get(key('A'), countingLoader('a').loader);
+      await cache.get(key('B'), countingLoader('b').loader);
+      clock.advance(6 * MIN);
+      t.match(await cache.get(key('A'), failingLoader(new ProviderUnavailableError('down')).loader), { cache: 'stale' });
+      await cache.get(key('C'), countingLoader('c').loader);
+      t.match(await cache.get(key('A'), failingLoader(new ProviderUnavailableError('down')).loader), { cache: 'stale' }, 'A kept');
+      t.equal(cache.useSync(key('B'), text), CACHE_MISS, 'B evicted');
     });
 
     t.test('maxStale defaults to 0: no stale answers', async (t) => {
@@ -549,6 +561,35 @@ t.test('Class: SecretCache', async (t) => {
     });
   });
 
+  t.test('Method: prune', async (t) => {
+    t.test('zeroes and drops entries past their stale window, keeps those inside it', async (t) => {
+      const clock = manualClock();
+      const arena = new SecureArena();
+      const cache = new SecretCache({ ...clock, arena, ttlMs: 5 * MIN, maxStaleMs: 10 * MIN });
+      let viewA: Buffer | undefined;
+      await cache.use(key('A'), countingLoader('a').loader, (v) => void (viewA = v));
+      clock.advance(3 * MIN);
+      await cache.get(key('B'), countingLoader('b').loader);
+      clock.advance(12 * MIN); // A expired 10 min ago (still servable stale), B 7 min ago
+      t.equal(cache.prune(), 0);
+      clock.advance(1);
+      t.equal(cache.prune(), 1, 'A is past its window');
+      t.ok(isZeroed(viewA!));
+      t.equal(arena.stats().liveSlices, 1);
+      t.match(await cache.get(key('B'), failingLoader(new ProviderUnavailableError('down')).loader), { cache: 'stale' });
+    });
+
+    t.test('with maxStale 0 every expired entry goes', async (t) => {
+      const clock = manualClock();
+      const cache = new SecretCache({ ...clock, ttlMs: MIN });
+      await cache.get(key('A'), countingLoader('a').loader);
+      t.equal(cache.prune(), 0);
+      clock.advance(MIN);
+      t.equal(cache.prune(), 1);
+      t.equal(cache.stats().entries, 0);
+    });
+  });
+
   t.test('No value leaks', async (t) => {
     t.test('planted values never appear in errors, stats, hook payloads or an inspected cache', async (t) => {
       const clock = manualClock();
@@ -568,49 +609,6 @@ t.test('Class: SecretCache', async (t) => {
       outputs.push(await settle(cache.get(key('A'), countingLoader(planted).loader)));
       t.equal(events.length, 1);
       for (const o of outputs) t.notOk(everythingOf(o).includes(planted), 'no planted value');
-    });
-  });
-
-  t.test('Hit cost', async (t) => {
-    t.test('a useSync hit costs about a Map lookup plus a Buffer view (ns/op in the output)', async (t) => {
-      const cache = new SecretCache();
-      const arena = new SecureArena();
-      const keys = Array.from({ length: 100 }, (_, i) => cacheKey(P, `prod/tenants/t${i}/DB_PASSWORD`));
-      const baseline = new Map(keys.map((k) => [k, { slice: arena.copyIn(Buffer.alloc(32, 1)) }]));
-      for (const k of keys) await cache.get(k, async () => ({ value: Buffer.alloc(32, 1), version: 'v', stages: [] }));
-      const len = (v: Buffer) => v.length;
-      const loops = {
-        useSync(n: number) {
-          let sink = 0;
-          const t0 = process.hrtime.bigint();
-          for (let i = 0, j = 0; i < n; i++, j = j === 99 ? 0 : j + 1) sink += cache.useSync(keys[j]!, len) as number;
-          return { ns: Number(process.hrtime.bigint() - t0) / n, sink };
-        },
-        map(n: number) {
-          let sink = 0;
-          const t0 = process.hrtime.bigint();
-          for (let i = 0, j = 0; i < n; i++, j = j === 99 ? 0 : j + 1) sink += len(baseline.get(keys[j]!)!.slice.view);
-          return { ns: Number(process.hrtime.bigint() - t0) / n, sink };
-        },
-      };
-      for (let w = 0; w < 3; w++) {
-        loops.useSync(200_000);
-        loops.map(200_000);
-      }
-      const samples = { useSync: [] as number[], map: [] as number[] };
-      for (let b = 0; b < 10; b++) {
-        for (const name of (b % 2 ? ['useSync', 'map'] : ['map', 'useSync']) as ('useSync' | 'map')[]) {
-          const r = loops[name](300_000);
-          t.equal(r.sink, 300_000 * 32);
-          samples[name].push(r.ns);
-        }
-      }
-      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-      const ratio = median(samples.useSync) / median(samples.map);
-      t.comment(`useSync hit: ${median(samples.useSync).toFixed(1)} ns/op; Map.get + view: ${median(samples.map).toFixed(1)} ns/op; ratio ${ratio.toFixed(2)}`);
-      // The 2x target is checked by bench/cache.bench.js; here only a bound loose enough for a busy CI machine.
-      t.ok(ratio < 4, `ratio ${ratio.toFixed(2)} < 4`);
-      cache.close();
     });
   });
 });
