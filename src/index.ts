@@ -16,3 +16,11 @@ export { SecureArena, type ArenaStats, type LockedSlice, type SecureArenaOptions
 export { ProviderRegistry } from './providers/ProviderRegistry';
 export type { FetchedSecret, GetManyResult, ProviderCapabilities, ProviderClient, ProviderFactory, VersionInfo } from './providers/Provider';
 export { EXIT_CONFIG, EXIT_UNAVAILABLE } from './preload/exitCodes';
+export { SecretsMetrics, type SecretsMetricsOptions } from './metrics/SecretsMetrics';
+export { instrumentProvider } from './metrics/instrumentProvider';
+export { observeSecrets } from './metrics/observeSecrets';
+export { SecretCache, cacheKey, type CacheMeta, type SecretCacheOptions } from './cache';
+export { AuditTrail, AuditHmac, auditReference, verifyAuditLog } from './audit';
+export { Policy, parsePolicy, loadPolicyFile, createAuthorizer, PERMISSIONS, type Permission } from './access';
+export { AtomicWriter } from './testing/AtomicWriter';
+export { PerFileWriter } from './testing/PerFileWriter';

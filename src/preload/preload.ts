@@ -27,6 +27,9 @@ export { EXIT_CONFIG, EXIT_UNAVAILABLE };
 export function runPreload(env: NodeJS.ProcessEnv = process.env): SecretsRuntime | undefined {
   // 1.
   if (!isMainThread || getRuntime()) return getRuntime();
+  // Package managers run under the same NODE_OPTIONS in containers (`npm start`): they need no secrets, and the
+  // app they start loads its own. Loading here would only copy the values into one more process.
+  if (isPackageManager(process.argv[1])) return undefined;
   const startedAt = process.hrtime.bigint();
   let settings: PreloadSettings | undefined;
   let runtime: SecretsRuntime;
@@ -106,4 +109,9 @@ function settingName(error: unknown): string {
 function reasonOf(error: unknown): string {
   if (!isSecretsError(error)) return `unexpected error (${(error as Error)?.name ?? 'unknown'}); report it with the log`;
   return error.message.replace(/^SECRETS_[A-Z_]+: /, '');
+}
+
+function isPackageManager(script: string | undefined): boolean {
+  if (!script) return false;
+  return /(^|[/\\])(npm-cli|npx-cli|npm|npx|yarn|yarn\.js|pnpm|pnpm\.cjs|corepack)(\.c?js)?$/.test(script) || /[/\\]node_modules[/\\](npm|corepack|pnpm|yarn)[/\\]/.test(script);
 }

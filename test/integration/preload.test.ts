@@ -171,3 +171,27 @@ t.test('Preload: node -r ./register.js', async (t) => {
     t.equal(s.events.filter((e) => e.event === 'rotated').length, 1);
   });
 });
+
+t.test('Preload: ESM apps with --import, and npm/npx under the same NODE_OPTIONS', async (t) => {
+  const dir = tmpdir(t);
+  const mount = path.join(dir, 'mount');
+  const value = plantValue();
+  new AtomicWriter(mount).write({ A: value });
+  const schema = writeSchema(dir, { A: REQUIRED });
+  const app = path.join(dir, 'app.mjs');
+  fs.writeFileSync(app, `import { secrets } from ${JSON.stringify(path.join(__dirname, '..', '..', 'dist', 'index.js'))};\nprocess.stdout.write(JSON.stringify({ event: 'esm', loaded: secrets.isLoaded, version: secrets.version('A') }) + '\\n');\n`);
+  const { spawnSync } = await import('node:child_process');
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', SECRETS_SOURCE: `file://${mount}`, SECRETS_SCHEMA: schema };
+  const register = path.join(__dirname, '..', '..', 'register.js');
+  const esm = spawnSync(process.execPath, ['--import', register, app], { env, encoding: 'utf8' });
+  t.equal(esm.status, 0, esm.stderr);
+  t.match(JSON.parse(esm.stdout.trim()), { event: 'esm', loaded: true, version: /^d:/ });
+  const bad = spawnSync(process.execPath, ['--import', register, app], { env: { ...env, SECRETS_SCHEMA: path.join(dir, 'none.js') }, encoding: 'utf8' });
+  t.equal(bad.status, 78, 'an ESM app is refused the same way');
+  t.equal(bad.stdout, '', 'before its first line');
+  for (const tool of ['npm', 'npx']) {
+    const r = spawnSync(tool, ['--version'], { env: { ...env, NODE_OPTIONS: `--require=${register}`, SECRETS_SOURCE: 'file:///nonexistent' }, encoding: 'utf8' });
+    t.equal(r.status, 0, `${tool} still runs under NODE_OPTIONS (the preload skips package managers): ${r.stderr.slice(0, 200)}`);
+  }
+  t.notOk(esm.stdout.includes(value) || esm.stderr.includes(value));
+});
