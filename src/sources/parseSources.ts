@@ -61,5 +61,6 @@ function parseOne(item: string): SourceSpec {
 }
 
 function safe(s: string): string {
-  return s.replace(/\/\/[^@/]*@/, '//[redacted]@').slice(0, 120);
+  // Anything up to the last @ after // may be credentials, even in a string that is not a valid URI.
+  return s.replace(/\/\/.*@/, '//[redacted]@').replace(/^[^/]*:[^/]*@/, '[redacted]@').slice(0, 120);
 }
