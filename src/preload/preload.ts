@@ -31,31 +31,13 @@ export function runPreload(env: NodeJS.ProcessEnv = process.env): SecretsRuntime
   // app they start loads its own. Loading here would only copy the values into one more process.
   if (isPackageManager(process.argv[1])) return undefined;
   const startedAt = process.hrtime.bigint();
-  let settings: PreloadSettings | undefined;
-  let runtime: SecretsRuntime;
-  let envKeys: string[] = [];
-  let failovers: string[] = [];
+  let loaded: LoadedSecrets;
   try {
-    // 2.
-    settings = readSettings(env);
-    configureLogger({ level: settings.logLevel, destination: settings.logDestination });
-    // 3.
-    const schema = loadSchema(settings.schemaPath);
-    const validator = new SchemaValidator(schema);
-    const s = settings;
-    runtime = new SecretsRuntime(validator, {
-      shouldRequireLock: settings.shouldRequireMlock,
-      onLockFailure: (info) =>
-        getLogger().warn({ code: 'E_MEMLOCK', bytes: info.bytes, lockedBytes: info.lockedBytes }, 'secure memory could not be locked (RLIMIT_MEMLOCK): secrets may be swapped. Raise the memlock limit (ulimit -l) or set SECRETS_REQUIRE_MLOCK=1 to refuse to start.'),
-    });
-    const candidate = loadCandidateSync(s.sources, validator.names, runtime.arena, { env, maxFileBytes: s.maxFileBytes, shouldStripTrailingNewline: s.shouldStripTrailingNewline, startTimeoutMs: s.startTimeoutMs });
-    envKeys = candidate.envKeys;
-    failovers = candidate.failovers;
-    // 4.
-    runtime.apply(candidate.values, candidate.problems);
+    loaded = loadSecretsSync(env);
   } catch (error) {
     failStart(error);
   }
+  const { runtime, settings, envKeys, failovers } = loaded;
   // 5.
   setRuntime(runtime);
   installExitHooks(() => runtime.zeroAll());
@@ -78,13 +60,54 @@ export function runPreload(env: NodeJS.ProcessEnv = process.env): SecretsRuntime
   return runtime;
 }
 
-function failStart(error: unknown): never {
+/** What {@link loadSecretsSync} returns. */
+export interface LoadedSecrets {
+  runtime: SecretsRuntime;
+  settings: PreloadSettings;
+  envKeys: string[];
+  failovers: string[];
+}
+
+/**
+ * Steps 2-4 of the preload without exiting: read settings, load the schema and every source, validate.
+ * Throws the typed error of the first failure (ValidationError lists every problem). Used by the preload and
+ * by `vc-secrets check`.
+ */
+export function loadSecretsSync(env: NodeJS.ProcessEnv): LoadedSecrets {
+  // 2.
+  const settings = readSettings(env);
+  configureLogger({ level: settings.logLevel, destination: settings.logDestination });
+  // 3.
+  const schema = loadSchema(settings.schemaPath);
+  const validator = new SchemaValidator(schema);
+  const runtime = new SecretsRuntime(validator, {
+    shouldRequireLock: settings.shouldRequireMlock,
+    onLockFailure: (info) =>
+      getLogger().warn({ code: 'E_MEMLOCK', bytes: info.bytes, lockedBytes: info.lockedBytes }, 'secure memory could not be locked (RLIMIT_MEMLOCK): secrets may be swapped. Raise the memlock limit (ulimit -l) or set SECRETS_REQUIRE_MLOCK=1 to refuse to start.'),
+  });
+  const candidate = loadCandidateSync(settings.sources, validator.names, runtime.arena, {
+    env,
+    maxFileBytes: settings.maxFileBytes,
+    shouldStripTrailingNewline: settings.shouldStripTrailingNewline,
+    startTimeoutMs: settings.startTimeoutMs,
+  });
+  // 4.
+  runtime.apply(candidate.values, candidate.problems);
+  return { runtime, settings, envKeys: candidate.envKeys, failovers: candidate.failovers };
+}
+
+/** The exit code and the lines a failed load prints (never a value). */
+export function describeFailure(error: unknown): { exitCode: number; code: string; problems: ValidationProblem[] } {
   const code = isSecretsError(error) ? error.code : 'E_INTERNAL';
   const problems: ValidationProblem[] =
     code === 'E_VALIDATION'
       ? [...(error as { problems: ValidationProblem[] }).problems]
       : [{ name: settingName(error), reason: reasonOf(error) }];
-  const exitCode = code === 'E_PROVIDER_UNAVAILABLE' ? EXIT_UNAVAILABLE : EXIT_CONFIG;
+  return { exitCode: code === 'E_PROVIDER_UNAVAILABLE' ? EXIT_UNAVAILABLE : EXIT_CONFIG, code, problems };
+}
+
+function failStart(error: unknown): never {
+  const { exitCode, code, problems } = describeFailure(error);
   const lines = problems.map((p) => `@valuecanvas/secrets: ${p.name}: ${p.reason}`).join('\n');
   process.stderr.write(`${lines}\n@valuecanvas/secrets: refusing to start (exit ${exitCode}).\n`);
   try {

@@ -1,0 +1,64 @@
+import { Command } from 'commander';
+import { auditHmacCommand, auditVerifyCommand } from './commands/auditCommands';
+import { checkCommand } from './commands/checkCommand';
+import { doctorCommand } from './commands/doctorCommand';
+import { createOut } from './output';
+
+/** Extension point: more command groups (service, rotation, manifests) register themselves here. */
+export type CommandRegistrar = (program: Command, run: (fn: (json: boolean) => number | Promise<number>) => Promise<void>) => void;
+const registrars: CommandRegistrar[] = [];
+
+/** Add commands to the CLI (used by the service, rotation and manifests modules). */
+export function registerCommands(registrar: CommandRegistrar): void {
+  registrars.push(registrar);
+}
+
+/**
+ * The `vc-secrets` CLI. Every command has `--help`; `--json` gives machine output; colour only on a TTY.
+ * Exit codes: 0 ok, 1 a finding or failure, 78 configuration (as the preload), 69 backend unavailable.
+ *
+ * @example
+ * ```sh
+ * SECRETS_SOURCE=file:///mnt/secrets-store SECRETS_SCHEMA=./schema.js vc-secrets check
+ * ```
+ */
+export async function main(argv: string[] = process.argv): Promise<number> {
+  let code = 0;
+  const program = new Command('vc-secrets')
+    .description('Operate @valuecanvas/secrets: check and diagnose a configuration, rotate tenant secrets, verify audit logs, check Kubernetes manifests.')
+    .option('--json', 'machine-readable output')
+    .exitOverride()
+    .showHelpAfterError();
+  const run = async (fn: (json: boolean) => number | Promise<number>) => {
+    code = await fn(Boolean(program.opts().json));
+  };
+  program
+    .command('check')
+    .description('Load the configured sources (SECRETS_SOURCE, SECRETS_SCHEMA, ... as the preload) and validate them without starting an app. Exit 0, 78 or 69.')
+    .action(() => run((json) => checkCommand(createOut({ json }))));
+  program
+    .command('doctor')
+    .description('Report RLIMIT_MEMLOCK vs what the schema needs, core dump settings, mount layout and permissions, provider reachability and auth, clock skew; each finding with a fix.')
+    .action(() => run((json) => doctorCommand(createOut({ json }))));
+  const audit = program.command('audit').description('Audit trail tools.');
+  audit
+    .command('verify <file>')
+    .description('Verify the hash chain of an audit log; report the first broken, missing or reordered event.')
+    .action((file: string) => run((json) => auditVerifyCommand(createOut({ json }), file)));
+  audit
+    .command('hmac <name>')
+    .description('Compute the hmac-sha256 reference of a known secret name, to search the audit log.')
+    .requiredOption('--key-file <file>', 'the audit HMAC key file (env SECRETS_AUDIT_KEY_FILE)', process.env.SECRETS_AUDIT_KEY_FILE)
+    .action((name: string, opts: { keyFile: string }) => run((json) => auditHmacCommand(createOut({ json }), name, opts.keyFile)));
+  for (const r of registrars) r(program, run);
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    const e = error as { code?: string; exitCode?: number; message?: string };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+    if (e.code?.startsWith('commander.')) return e.exitCode && e.exitCode !== 0 ? 2 : 0;
+    createOut().error(`vc-secrets: ${e.message ?? 'failed'}`);
+    return 1;
+  }
+  return code;
+}
