@@ -6,6 +6,7 @@ import { ProviderRegistry } from '../providers/ProviderRegistry';
 import type { SecretsRuntime } from '../runtime/SecretsRuntime';
 import { displayUri, type SourceSpec } from '../sources/SourceSpec';
 import type { RawValue } from '../store/RawValue';
+import { deriveValues, type SecretSplit } from './deriveValues';
 
 type ProviderSpec = SourceSpec & { kind: 'provider' };
 
@@ -19,6 +20,8 @@ export interface ProviderPollerOptions {
   env?: NodeJS.ProcessEnv;
   /** Concurrent metadata checks per source. Default 8. */
   concurrency?: number;
+  /** Secrets read from another provider object or a JSON field of one. */
+  splits?: ReadonlyMap<string, SecretSplit>;
 }
 
 /**
@@ -26,8 +29,9 @@ export interface ProviderPollerOptions {
  * the runtime's validate-and-swap, like a mount change.
  *
  * Poll algorithm (numbers match `pollOnce`):
- * 1. For each provider source, ask the cheap question first: the current version id of each name it served
- *    (metadata only; no value crosses the wire unless it changed).
+ * 1. For each provider source, ask the cheap question first: the current version id of each provider object it
+ *    served (metadata only; no value crosses the wire unless it changed). Secrets split from one JSON object
+ *    share one check.
  * 2. Nothing changed anywhere -> done.
  * 3. Fetch only the changed names (batched where the backend allows).
  * 4. Build a whole candidate: fetched values, plus copies of every other current value (other sources' names
@@ -92,8 +96,14 @@ export class ProviderPoller {
     let hasFailure = false;
     for (const spec of this.#specs) {
       const labels = new Set([spec.uri, ...(spec.failover ? [spec.failover.uri] : [])]);
-      const names = [...snap.values].filter(([, v]) => labels.has(v.source)).map(([n]) => n);
-      if (names.length === 0) continue;
+      // Names served by this source, grouped by the provider object they come from (`from` / `jsonKey`).
+      const byObject = new Map<string, string[]>();
+      for (const [name, v] of snap.values) {
+        if (!labels.has(v.source)) continue;
+        const object = v.origin ?? name;
+        byObject.set(object, [...(byObject.get(object) ?? []), name]);
+      }
+      if (byObject.size === 0) continue;
       const candidates = spec.failover ? [spec.url, spec.failover.url] : [spec.url];
       let done = false;
       for (const url of candidates) {
@@ -101,26 +111,34 @@ export class ProviderPoller {
           const client = await this.#client(url);
           // 1.
           const changed: string[] = [];
-          await forEachLimit(names, this.#options.concurrency ?? 8, async (name) => {
+          await forEachLimit([...byObject.keys()], this.#options.concurrency ?? 8, async (object) => {
+            const names = byObject.get(object)!;
             try {
-              const version = await client.currentVersion(name);
-              if (version !== snap.values.get(name)?.version) changed.push(name);
+              const version = await client.currentVersion(object);
+              if (version !== snap.values.get(names[0]!)?.version) changed.push(object);
             } catch (error) {
-              if (SecretsError.is(error) && error.code === 'E_NOT_FOUND') changed.push(name);
+              if (SecretsError.is(error) && error.code === 'E_NOT_FOUND') changed.push(object);
               else throw error;
             }
           });
           if (changed.length > 0) {
             // 3.
             const result = await client.getMany(changed);
-            for (const [name, secret] of result.found) {
-              fetched.set(name, { slice: this.#runtime.arena.copyIn(secret.value), version: secret.version, source: displayUri(url) });
+            const raw = new Map<string, RawValue>();
+            for (const [object, secret] of result.found) {
+              raw.set(object, { slice: this.#runtime.arena.copyIn(secret.value), version: secret.version, source: displayUri(url) });
               secret.value.fill(0);
             }
-            for (const [name, error] of result.errors) {
-              if (error.code === 'E_NOT_FOUND') removed.add(name);
-              else problems.push({ name, reason: `${displayUri(url)}: ${error.message}` });
+            const objectProblems: ValidationProblem[] = [];
+            for (const [object, error] of result.errors) {
+              if (error.code === 'E_NOT_FOUND') for (const n of byObject.get(object) ?? []) removed.add(n);
+              else objectProblems.push({ name: object, reason: `${displayUri(url)}: ${error.message}` });
             }
+            const wanted = changed.flatMap((o) => byObject.get(o) ?? []);
+            const splits = new Map(wanted.map((n) => [n, this.#options.splits?.get(n) ?? {}]));
+            const derived = deriveValues(wanted, splits, raw, objectProblems, this.#runtime.arena);
+            for (const [n, v] of derived.values) fetched.set(n, v);
+            problems.push(...derived.problems);
           }
           done = true;
           break;
@@ -138,7 +156,7 @@ export class ProviderPoller {
     const candidate = new Map<string, RawValue>();
     for (const [name, v] of snap.values) {
       if (fetched.has(name) || removed.has(name)) continue;
-      candidate.set(name, { slice: this.#runtime.arena.copyIn(v.slice.view), version: v.version, source: v.source });
+      candidate.set(name, { slice: this.#runtime.arena.copyIn(v.slice.view), version: v.version, source: v.source, ...(v.origin ? { origin: v.origin } : {}) });
     }
     for (const [name, v] of fetched) candidate.set(name, v);
     // 5.

@@ -2,6 +2,7 @@ import type { ValidationProblem } from '../errors/ValidationError';
 import type { SecureArena } from '../memory/SecureArena';
 import { readMount, type MountLayout } from '../sources/file/readMount';
 import type { SourceSpec } from '../sources/SourceSpec';
+import { deriveValues, objectNameOf, type SecretSplit } from './deriveValues';
 import type { RawValue } from '../store/RawValue';
 
 /** A candidate snapshot read from every source, before validation. */
@@ -24,6 +25,8 @@ export interface LoadCandidateOptions {
   startTimeoutMs: number;
   /** Only these kinds (the watcher re-reads mounts only). */
   kinds?: SourceSpec['kind'][];
+  /** Secrets read from another provider object or a JSON field of one. */
+  splits?: ReadonlyMap<string, SecretSplit>;
   /** Values of skipped kinds to keep (reused from the current snapshot by the caller). */
 }
 
@@ -59,9 +62,12 @@ export function loadCandidateSync(specs: readonly SourceSpec[], names: readonly 
         i--;
         // Loaded only when a provider source is configured (worker threads, provider errors).
         const { loadProvidersSync } = require('./loadProvidersSync') as typeof import('./loadProvidersSync');
-        const read = loadProvidersSync(group, wanted, arena, { timeoutMs: options.startTimeoutMs, env: options.env });
-        for (const [n, v] of read.values) candidate.values.set(n, v);
-        candidate.problems.push(...read.problems);
+        const splits = options.splits ?? new Map<string, SecretSplit>();
+        const objects = [...new Set(wanted.map((n) => objectNameOf(n, splits)))];
+        const read = loadProvidersSync(group, objects, arena, { timeoutMs: options.startTimeoutMs, env: options.env });
+        const derived = deriveValues(wanted, splits, read.values, read.problems, arena);
+        for (const [n, v] of derived.values) candidate.values.set(n, v);
+        candidate.problems.push(...derived.problems);
         candidate.failovers.push(...read.failovers);
       }
     }

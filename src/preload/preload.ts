@@ -9,6 +9,7 @@ import { getRuntime, setRuntime } from '../runtime/runtimeSlot';
 import { installExitHooks } from './installExitHooks';
 import { loadCandidateSync } from './loadCandidate';
 import { EXIT_CONFIG, EXIT_UNAVAILABLE } from './exitCodes';
+import { splitsOf, type SecretSplit } from './deriveValues';
 import { readSettings, type PreloadSettings } from './settings';
 
 export { EXIT_CONFIG, EXIT_UNAVAILABLE };
@@ -37,7 +38,7 @@ export function runPreload(env: NodeJS.ProcessEnv = process.env): SecretsRuntime
   } catch (error) {
     failStart(error);
   }
-  const { runtime, settings, envKeys, failovers } = loaded;
+  const { runtime, settings, envKeys, failovers, splits } = loaded;
   // 5.
   setRuntime(runtime);
   installExitHooks(() => runtime.zeroAll());
@@ -54,7 +55,7 @@ export function runPreload(env: NodeJS.ProcessEnv = process.env): SecretsRuntime
     const snap = runtime.snapshot!;
     log().info({ names: [...snap.values.keys()], sources: settings!.sources.map((x) => x.uri), startMs: Math.round(ms * 10) / 10 }, 'secrets loaded');
     // Loaded here, after the app's first line: chokidar and the watcher are not needed to start.
-    (require('./startRefresh') as typeof import('./startRefresh')).startRefresh(runtime, settings!, env);
+    (require('./startRefresh') as typeof import('./startRefresh')).startRefresh(runtime, settings!, env, splits);
   });
   ready.unref();
   return runtime;
@@ -66,6 +67,7 @@ export interface LoadedSecrets {
   settings: PreloadSettings;
   envKeys: string[];
   failovers: string[];
+  splits: ReadonlyMap<string, SecretSplit>;
 }
 
 /**
@@ -90,10 +92,11 @@ export function loadSecretsSync(env: NodeJS.ProcessEnv): LoadedSecrets {
     maxFileBytes: settings.maxFileBytes,
     shouldStripTrailingNewline: settings.shouldStripTrailingNewline,
     startTimeoutMs: settings.startTimeoutMs,
+    splits: splitsOf(schema),
   });
   // 4.
   runtime.apply(candidate.values, candidate.problems);
-  return { runtime, settings, envKeys: candidate.envKeys, failovers: candidate.failovers };
+  return { runtime, settings, envKeys: candidate.envKeys, failovers: candidate.failovers, splits: splitsOf(schema) };
 }
 
 /** The exit code and the lines a failed load prints (never a value). */

@@ -1,6 +1,7 @@
 import { getLogger } from '../log/createLogger';
 import type { SecretsRuntime } from '../runtime/SecretsRuntime';
 import { MountWatcher } from '../watch/MountWatcher';
+import type { SecretSplit } from './deriveValues';
 import { ProviderPoller, type PollOutcome } from './ProviderPoller';
 import { loadCandidateSync } from './loadCandidate';
 import type { PreloadSettings } from './settings';
@@ -18,7 +19,7 @@ export interface RefreshHandle {
  * After start: watch every mount and re-read the whole candidate on change, feeding it to the runtime's
  * validate-and-swap. Values of non-mount sources are re-read too (cheap for env:, polled for providers).
  */
-export function startRefresh(runtime: SecretsRuntime, settings: PreloadSettings, env: NodeJS.ProcessEnv): RefreshHandle {
+export function startRefresh(runtime: SecretsRuntime, settings: PreloadSettings, env: NodeJS.ProcessEnv, splits?: ReadonlyMap<string, SecretSplit>): RefreshHandle {
   const log = getLogger();
   let lastFailure: string | undefined;
   const reload = (reason: string) => {
@@ -35,7 +36,7 @@ export function startRefresh(runtime: SecretsRuntime, settings: PreloadSettings,
       const providerLabels = new Set(settings.sources.flatMap((s) => (s.kind === 'provider' ? [s.uri, ...(s.failover ? [s.failover.uri] : [])] : [])));
       const settled = new Set([...candidate.values.keys(), ...candidate.problems.map((p) => p.name)]);
       for (const [name, v] of runtime.snapshot?.values ?? []) {
-        if (!settled.has(name) && providerLabels.has(v.source)) candidate.values.set(name, { slice: runtime.arena.copyIn(v.slice.view), version: v.version, source: v.source });
+        if (!settled.has(name) && providerLabels.has(v.source)) candidate.values.set(name, { slice: runtime.arena.copyIn(v.slice.view), version: v.version, source: v.source, ...(v.origin ? { origin: v.origin } : {}) });
       }
       lastFailure = undefined;
       const outcome = runtime.apply(candidate.values, candidate.problems);
@@ -49,7 +50,7 @@ export function startRefresh(runtime: SecretsRuntime, settings: PreloadSettings,
       log.error({ code: e.code, err: e.message, reason }, 'secrets could not be re-read; the last good secrets stay in force');
     }
   };
-  const poller = new ProviderPoller(runtime, settings.sources, { intervalMs: settings.pollMs, env });
+  const poller = new ProviderPoller(runtime, settings.sources, { intervalMs: settings.pollMs, env, ...(splits ? { splits } : {}) });
   poller.start();
   const watchers: MountWatcher[] = [];
   const armed: Promise<void>[] = [];

@@ -64,7 +64,7 @@ export class SecretsRuntime extends EventEmitter {
     const stored = new Map<string, StoredSecret>();
     for (const [name, raw] of values) {
       const digest = this.digest.of(raw.slice.view);
-      stored.set(name, { slice: raw.slice, digest, version: raw.version ?? `d:${digest.slice(0, 16)}`, source: raw.source });
+      stored.set(name, { slice: raw.slice, digest, version: raw.version ?? `d:${digest.slice(0, 16)}`, source: raw.source, ...(raw.origin ? { origin: raw.origin } : {}) });
     }
     return new Snapshot(stored);
   }

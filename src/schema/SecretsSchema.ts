@@ -8,7 +8,13 @@ export interface SecretProperty {
   /** Ignored: values never come from convict's own env/arg import (see the production guard). */
   env?: string;
   arg?: string;
-  /** Split a JSON secret: read key `jsonKey` of the provider secret `from` (providers only). */
+  /** Providers: read this secret from the provider object named `from` instead of its own name. */
+  from?: string;
+  /** Providers: the object is a JSON object; take this top-level key (extracted without `JSON.parse`). */
+  jsonKey?: string;
+  /** Options of the `secret*` formats. */
+  minBytes?: number;
+  maxBytes?: number;
   [key: string]: unknown;
 }
 

@@ -7,4 +7,6 @@ export interface RawValue {
   version?: string;
   /** The source URI it came from (no credentials). */
   source: string;
+  /** The provider object it was read from, when that is not the secret's own name (`from` / `jsonKey`). */
+  origin?: string;
 }

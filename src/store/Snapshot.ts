@@ -9,6 +9,8 @@ export interface StoredSecret {
   readonly digest: string;
   /** Which source served it (URI without credentials). */
   readonly source: string;
+  /** The provider object it was read from, when not its own name. */
+  readonly origin?: string;
 }
 
 /**

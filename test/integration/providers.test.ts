@@ -117,3 +117,39 @@ t.test('Preload: unreachable backends and failover', async (t) => {
   t.not(bad.code, 0, 'no credentials: refused');
   t.notOk(bad.events.some((e) => e.event === 'app-first-line'));
 });
+
+t.test('Preload: JSON secrets split into keys (from / jsonKey), refreshed as one object', async (t) => {
+  for (const peer of ['aws', 'vault'] as const) {
+    ensurePeer(peer);
+    Object.assign(process.env, credentials[peer]);
+    const prefix = uniquePrefix(`json-${peer}`).replace('/', '-');
+    const uri = uriFor(peer, prefix);
+    const client = await ProviderRegistry.withBuiltins().create(new URL(uri), { env: process.env });
+    t.teardown(() => client.close());
+    const password = plantValue();
+    await client.put('db-credentials', Buffer.from(JSON.stringify({ username: 'app', password, port: 5432 })));
+    const schema = writeSchema(tmpdir(t), {
+      DB_USER: "{ format: String, default: null, from: 'db-credentials', jsonKey: 'username' }",
+      DB_PASSWORD: "{ format: 'secret-utf8', default: null, from: 'db-credentials', jsonKey: 'password' }",
+      DB_PORT: "{ format: 'port', default: null, from: 'db-credentials', jsonKey: 'port' }",
+    });
+    const s = startService(t, { ...credentials[peer], SECRETS_SOURCE: uri, SECRETS_SCHEMA: schema, SECRETS_POLL_MS: '1000' });
+    const started = await s.waitFor((e) => e.event === 'started', 30_000);
+    const state = started.state as State;
+    t.equal(state.DB_USER?.sha256, sha('app'), `${peer}: username field`);
+    t.equal(state.DB_PASSWORD?.sha256, sha(password), `${peer}: password field`);
+    t.equal(state.DB_PORT?.sha256, sha('5432'), `${peer}: a number field as its JSON text`);
+    const next = plantValue();
+    await client.put('db-credentials', Buffer.from(JSON.stringify({ username: 'app', password: next, port: 5432 })));
+    const rotated = await s.waitFor((e) => e.event === 'rotated', 15_000);
+    t.same(rotated.names, ['DB_PASSWORD'], `${peer}: only the changed field rotates`);
+    t.equal((rotated.state as State).DB_PASSWORD?.sha256, sha(next));
+    await client.put('db-credentials', Buffer.from('not json'));
+    const rejected = await s.waitFor((e) => e.event === 'rejected', 15_000);
+    t.match(rejected.reason, /not usable as JSON/);
+    t.equal((rejected.state as State).DB_PASSWORD?.sha256, sha(next), 'last good stays');
+    s.send({ op: 'exit' });
+    await s.exited;
+    t.notOk(s.stderr().includes(next) || s.stdout().includes(next) || s.stderr().includes(password));
+  }
+});
