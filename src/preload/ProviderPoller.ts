@@ -22,6 +22,8 @@ export interface ProviderPollerOptions {
   concurrency?: number;
   /** Secrets read from another provider object or a JSON field of one. */
   splits?: ReadonlyMap<string, SecretSplit>;
+  /** Every this many polls, compare contents instead of version ids. Default 12. */
+  fullCheckEvery?: number;
 }
 
 /**
@@ -48,6 +50,9 @@ export class ProviderPoller {
   readonly #clients = new Map<string, ProviderClient>();
   #timer: NodeJS.Timeout | undefined;
   #isClosed = false;
+  #polls = 0;
+  /** After a failed poll the backend may have changed arbitrarily (restored, recreated): compare contents. */
+  #needsFull = false;
   #running: Promise<PollOutcome> | undefined;
 
   constructor(runtime: SecretsRuntime, specs: readonly SourceSpec[], options: ProviderPollerOptions) {
@@ -94,6 +99,9 @@ export class ProviderPoller {
     const problems: ValidationProblem[] = [];
     const removed = new Set<string>();
     let hasFailure = false;
+    // 1b. Version ids alone can repeat (a secret deleted and recreated, a restored backend): every
+    //     `fullCheckEvery` polls, and after a failure, fetch everything and let the digests decide.
+    const isFull = this.#needsFull || ++this.#polls % (this.#options.fullCheckEvery ?? 12) === 0;
     for (const spec of this.#specs) {
       const labels = new Set([spec.uri, ...(spec.failover ? [spec.failover.uri] : [])]);
       // Names served by this source, grouped by the provider object they come from (`from` / `jsonKey`).
@@ -110,8 +118,8 @@ export class ProviderPoller {
         try {
           const client = await this.#client(url);
           // 1.
-          const changed: string[] = [];
-          await forEachLimit([...byObject.keys()], this.#options.concurrency ?? 8, async (object) => {
+          const changed: string[] = isFull ? [...byObject.keys()] : [];
+          await forEachLimit(isFull ? [] : [...byObject.keys()], this.#options.concurrency ?? 8, async (object) => {
             const names = byObject.get(object)!;
             try {
               const version = await client.currentVersion(object);
@@ -150,6 +158,7 @@ export class ProviderPoller {
       }
       if (!done) hasFailure = true;
     }
+    this.#needsFull = hasFailure;
     // 2.
     if (fetched.size === 0 && problems.length === 0 && removed.size === 0) return hasFailure ? 'failed' : 'unchanged';
     // 4.

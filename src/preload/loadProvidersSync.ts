@@ -37,7 +37,7 @@ export function loadProvidersSync(specs: readonly (SourceSpec & { kind: 'provide
   const flag = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
   const request: WorkerRequest = { sources: specs.map((s) => ({ uri: s.url.href, failover: s.failover?.url.href })), names: [...names], flag, port: port2 };
-  const worker = new Worker(path.join(__dirname, 'providerWorker.js'), { workerData: request, transferList: [port2], env: options.env, stdout: false, stderr: false });
+  const worker = new Worker(path.join(__dirname, 'providerWorker.js'), { workerData: request, transferList: [port2], env: options.env, stdout: false, stderr: false, execArgv: [] });
   worker.unref();
   try {
     const result = Atomics.wait(flag, 0, 0, options.timeoutMs);

@@ -26,42 +26,41 @@ export interface WorkerResponse {
  * Fetch every name from provider sources in priority order (a later source serves names the earlier lacked;
  * a failover is used only when its primary is unavailable as a whole).
  */
-export async function fetchAll(request: Omit<WorkerRequest, 'flag' | 'port'>, registry = ProviderRegistry.withBuiltins()): Promise<WorkerResponse> {
+export async function fetchAll(request: Omit<WorkerRequest, 'flag' | 'port'>, registry = ProviderRegistry.withBuiltins(), opened: ProviderClient[] = []): Promise<WorkerResponse> {
+  // Clients are left open for the caller to close after it answered: closing may revoke a login token (a round
+  // trip the app's start should not wait for).
   const response: WorkerResponse = { values: [], problems: [], failovers: [] };
   let wanted = [...request.names];
   for (const source of request.sources) {
     if (wanted.length === 0) break;
-    let client: ProviderClient | undefined;
     let label = displayUri(new URL(source.uri));
+    const open = async (uri: string) => {
+      const client = await registry.create(new URL(uri));
+      opened.push(client);
+      return client;
+    };
+    let result;
     try {
-      let result;
-      try {
-        client = await registry.create(new URL(source.uri));
-        result = await client.getMany(wanted);
-      } catch (error) {
-        if (!source.failover || !(SecretsError.is(error) && error.code === 'E_PROVIDER_UNAVAILABLE')) throw error;
-        await client?.close();
-        const failoverLabel = displayUri(new URL(source.failover));
-        response.failovers.push(`${label} -> ${failoverLabel}`);
-        label = failoverLabel;
-        client = await registry.create(new URL(source.failover));
-        result = await client.getMany(wanted);
-      }
-      for (const [name, secret] of result.found) {
-        const copy = new ArrayBuffer(secret.value.length);
-        new Uint8Array(copy).set(secret.value);
-        secret.value.fill(0);
-        response.values.push({ name, bytes: copy, version: secret.version, source: label });
-      }
-      for (const [name, error] of result.errors) {
-        if (error.code === SecretNotFoundError.code) continue; // a later source may have it; the schema decides
-        response.problems.push({ name, reason: `${label}: ${error.message}` });
-      }
-      const settled = new Set([...result.found.keys(), ...response.problems.map((p) => p.name)]);
-      wanted = wanted.filter((n) => !settled.has(n));
-    } finally {
-      await client?.close();
+      result = await (await open(source.uri)).getMany(wanted);
+    } catch (error) {
+      if (!source.failover || !(SecretsError.is(error) && error.code === 'E_PROVIDER_UNAVAILABLE')) throw error;
+      const failoverLabel = displayUri(new URL(source.failover));
+      response.failovers.push(`${label} -> ${failoverLabel}`);
+      label = failoverLabel;
+      result = await (await open(source.failover)).getMany(wanted);
     }
+    for (const [name, secret] of result.found) {
+      const copy = new ArrayBuffer(secret.value.length);
+      new Uint8Array(copy).set(secret.value);
+      secret.value.fill(0);
+      response.values.push({ name, bytes: copy, version: secret.version, source: label });
+    }
+    for (const [name, error] of result.errors) {
+      if (error.code === SecretNotFoundError.code) continue; // a later source may have it; the schema decides
+      response.problems.push({ name, reason: `${label}: ${error.message}` });
+    }
+    const settled = new Set([...result.found.keys(), ...response.problems.map((p) => p.name)]);
+    wanted = wanted.filter((n) => !settled.has(n));
   }
   return response;
 }
@@ -73,9 +72,12 @@ if (workerData && (workerData as WorkerRequest).flag) {
     Atomics.store(request.flag, 0, 1);
     Atomics.notify(request.flag, 0);
   };
-  fetchAll(request).then(finish, (error: unknown) => {
-    const code = SecretsError.is(error) ? error.code : 'E_PROVIDER_UNAVAILABLE';
-    const message = SecretsError.is(error) ? error.message : 'The provider loader failed unexpectedly.';
-    finish({ values: [], problems: [], failovers: [], fatal: { code, message } });
-  });
+  const opened: ProviderClient[] = [];
+  fetchAll(request, undefined, opened)
+    .then(finish, (error: unknown) => {
+      const code = SecretsError.is(error) ? error.code : 'E_PROVIDER_UNAVAILABLE';
+      const message = SecretsError.is(error) ? error.message : 'The provider loader failed unexpectedly.';
+      finish({ values: [], problems: [], failovers: [], fatal: { code, message } });
+    })
+    .finally(() => Promise.all(opened.map((c) => c.close().catch(() => undefined))));
 }

@@ -103,7 +103,13 @@ export class SecretsRuntime extends EventEmitter {
     // 4.
     const changed = current.changedNames(next);
     if (changed.length === 0) {
-      next.release();
+      // Same bytes. If a backend gave them a new version id (an identical write), adopt the ids quietly so the
+      // next cheap version check does not see a change again; this is no rotation and emits nothing.
+      const hasNewIds = [...next.values].some(([n, v]) => current.values.get(n)?.version !== v.version);
+      if (hasNewIds) {
+        this.#snapshot = next;
+        current.release();
+      } else next.release();
       return { kind: 'unchanged' };
     }
     // 5.
