@@ -24,3 +24,4 @@ export { AuditTrail, AuditHmac, auditReference, verifyAuditLog } from './audit';
 export { Policy, parsePolicy, loadPolicyFile, createAuthorizer, PERMISSIONS, type Permission } from './access';
 export { AtomicWriter } from './testing/AtomicWriter';
 export { PerFileWriter } from './testing/PerFileWriter';
+export * from './service';

@@ -1,0 +1,486 @@
+import type { AuthorizeResult, DenyReason } from '../access/AuthorizeResult';
+import type { Authorizer } from '../access/Authorizer';
+import { isValidSecretName } from '../access/isValidSecretName';
+import { isValidTenantId } from '../access/isValidTenantId';
+import type { Permission } from '../access/Permission';
+import { validateSecretName } from '../access/validateSecretName';
+import { validateTenantId } from '../access/validateTenantId';
+import type { AuditAction } from '../audit/AuditEvent';
+import type { AuditEventInput } from '../audit/AuditEventInput';
+import type { AuditTrail } from '../audit/AuditTrail';
+import { CacheClosedError } from '../cache/CacheClosedError';
+import { cacheKey } from '../cache/cacheKey';
+import type { CacheMeta, SecretCache } from '../cache/SecretCache';
+import { ForbiddenError } from '../errors/ForbiddenError';
+import { InvalidSecretNameError } from '../errors/InvalidSecretNameError';
+import { SecureArena, type LockedSlice } from '../memory/SecureArena';
+import type { DeleteOptions, PutOptions, VersionInfo } from '../providers/Provider';
+import type { ProviderRouter } from './ProviderRouter';
+import type { RequestContext } from './RequestContext';
+import { SecretCopy } from './SecretCopy';
+import { errorCode, TenantCall, type AuditWrite } from './TenantCall';
+import type { TenantPaths } from './TenantPaths';
+
+/** Options of a read (`get`, `use`). */
+export interface ReadOptions {
+  /** A provider version id; default the current version. */
+  version?: string;
+}
+
+/** Options of `set`. */
+export interface SetOptions {
+  /** Check-and-set: fail with ConflictError unless this is the current version (`'0'`: the secret must not exist). */
+  expectedVersion?: string;
+  /** Idempotency token (`[A-Za-z0-9_-]`, 32-64 characters): the same token and value again is a no-op. */
+  token?: string;
+}
+
+/** Options of `delete`. */
+export interface DeleteSecretOptions {
+  /** Delete only these versions (where the backend allows); default the whole secret. */
+  versions?: string[];
+  /** Remove for good, without the backend's recovery window. */
+  permanent?: boolean;
+}
+
+/** What `use` hands to its callback: the borrowed view and facts about it (never the value). */
+export type UseCallback<R> = (view: Buffer, meta: CacheMeta) => R;
+
+/** What the service is made of; built and checked by createSecretsService. @internal */
+export interface SecretsServiceParts {
+  paths: TenantPaths;
+  router: ProviderRouter;
+  authorizer: Authorizer;
+  trail: AuditTrail;
+  /** The trail syncs in batches: events are written with `await trail.record()`, never recordSync. */
+  isBatch: boolean;
+  cache: SecretCache;
+  isCacheOwned: boolean;
+  arena: SecureArena | undefined;
+}
+
+/** Marks a tenant-wide call (`list`): no secret name to validate or authorise. */
+const TENANT_WIDE: unique symbol = Symbol('tenant-wide');
+const VERSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
+const TOKEN = /^[A-Za-z0-9_-]{32,64}$/;
+/** Longer hostile input is audited without its reference (an HMAC over megabytes buys nothing). */
+const MAX_AUDITED_INPUT = 1024;
+const DENY_REASONS: ReadonlySet<string> = new Set<DenyReason>([
+  'unknown-permission',
+  'invalid-tenant',
+  'invalid-name',
+  'invalid-actor',
+  'no-grant',
+  'tenant-not-granted',
+  'name-not-granted',
+  'resolver-denied',
+  'resolver-error',
+]);
+const RESOLVER_ERROR: AuthorizeResult = Object.freeze({ allowed: false, permission: '', reason: 'resolver-error' });
+
+/** Input checked in step 1 besides the tenant id and the name. */
+interface ExtraInput {
+  versions?: readonly unknown[];
+  token?: unknown;
+}
+
+const auditable = (value: unknown): string | null => (typeof value === 'string' && value.length <= MAX_AUDITED_INPUT ? value : null);
+const requestIdOf = (ctx: RequestContext | undefined): string | null => auditable((ctx as { requestId?: unknown } | undefined)?.requestId);
+const actorOf = (ctx: RequestContext | undefined): AuditEventInput['actor'] => (ctx as { actor?: AuditEventInput['actor'] } | undefined)?.actor ?? { id: '', roles: [] };
+
+/**
+ * The one choke point of multi-tenant secret access. Every method takes the request context first and runs the
+ * same steps (numbered as in the code):
+ * 1. **Validate** the tenant id, the name and the other input (strict alphabets and lengths, no `..`, no
+ *    separators): hostile input is refused with InvalidSecretNameError, audited as denied (`invalid-tenant`,
+ *    `invalid-name`, `invalid-version`, `invalid-token`), and reaches neither the policy nor the cache nor a provider.
+ * 2. **Authorise** (deny by default) before touching cache or provider: a denial is audited and throws the same
+ *    ForbiddenError whether or not the secret exists, so it is no existence oracle. Access that relies on a
+ *    platform (cross-tenant) role is audited with `crossTenant: true`.
+ * 3. **Audit**: exactly one event per call, allowed, denied or failed, cache hits included. A read is recorded
+ *    before the value is lent: when the event cannot be written and the trail fails closed, the value is never
+ *    handed out (AuditWriteError). A write or delete is recorded once the backend answered (the event holds the
+ *    outcome and the new version).
+ * 4. **Cache**: reads go through the SecretCache, keyed by client and tenant path (tenants never share entries);
+ *    writes and deletes invalidate every cached version of the secret at once.
+ * 5. **Provider**: the client routed for the tenant, with the logical path
+ *    `{prefix}/{environment}/tenants/{tenantId}/{name}`; the adapter maps it to its backend's rules.
+ *
+ * Adding a method (rotation, rollback): get a {@link TenantCall} from `#begin` (steps 1-2), do the work, report it
+ * with `call.allowed()` / `call.failed()` (step 3), and invalidate the cache after any change with `#invalidate`.
+ *
+ * @example
+ * ```ts
+ * const service = createSecretsService({ providers: client, policy: 'policy.yaml', audit: trail, environment: 'prod' });
+ * const ctx = { actor: { id: 'svc-billing', roles: ['billing'] }, requestId: 'req-42' };
+ * const receipt = await service.use(ctx, 'acme', 'STRIPE_KEY', (key) => sign(key, order));
+ * ```
+ */
+export class SecretsService {
+  readonly #paths: TenantPaths;
+  readonly #router: ProviderRouter;
+  readonly #authorizer: Authorizer;
+  readonly #trail: AuditTrail;
+  readonly #isBatch: boolean;
+  readonly #write: AuditWrite;
+  readonly #cache: SecretCache;
+  readonly #isCacheOwned: boolean;
+  #arena: SecureArena | undefined;
+  #isClosed = false;
+
+  /** Use {@link createSecretsService}, which checks the options and builds the parts. */
+  constructor(parts: SecretsServiceParts) {
+    this.#paths = parts.paths;
+    this.#router = parts.router;
+    this.#authorizer = parts.authorizer;
+    this.#trail = parts.trail;
+    this.#isBatch = parts.isBatch;
+    const trail = parts.trail;
+    this.#write = parts.isBatch ? (input) => trail.record(input) : (input) => trail.recordSync(input);
+    this.#cache = parts.cache;
+    this.#isCacheOwned = parts.isCacheOwned;
+    this.#arena = parts.arena;
+  }
+
+  /** The logical path prefix of every tenant: `{prefix}/{environment}/tenants/`. */
+  get tenantsPath(): string {
+    return this.#paths.base;
+  }
+
+  /**
+   * Reads a secret (permission `secrets:read`) and returns a copy of it in ordinary memory, whose printing forms
+   * are redacted. Prefer {@link use}, which keeps the value in locked memory.
+   *
+   * @example
+   * ```ts
+   * const copy = await service.get(ctx, 'acme', 'WEBHOOK_SECRET');
+   * try { verify(body, copy.bytes()) } finally { copy.dispose() }
+   * ```
+   */
+  async get(ctx: RequestContext, tenantId: string, name: string, options: ReadOptions = {}): Promise<SecretCopy> {
+    const version = options?.version;
+    const begun = this.#begin(ctx, tenantId, name, 'secrets:read', 'secrets.get', { versions: [version] });
+    const call = begun instanceof Promise ? await begun : begun;
+    return this.#read(call, version, (view, meta) => new SecretCopy(view, meta));
+  }
+
+  /**
+   * Lends the secret (permission `secrets:read`) to `fn` as a view of locked memory, valid only while `fn` runs
+   * synchronously: copy what an async continuation needs, never keep the view. Resolves with what `fn` returns.
+   * The audit event is written before `fn` runs; what `fn` does or throws does not change it.
+   *
+   * @example
+   * ```ts
+   * const signature = await service.use(ctx, 'acme', 'SIGNING_KEY', (key) => createHmac('sha256', key).update(body).digest('hex'));
+   * ```
+   */
+  async use<R>(ctx: RequestContext, tenantId: string, name: string, fn: UseCallback<R>, options: ReadOptions = {}): Promise<Awaited<R>> {
+    if (typeof fn !== 'function') throw new TypeError('SecretsService.use: fn must be a function (view, meta) => result.');
+    const version = options?.version;
+    const begun = this.#begin(ctx, tenantId, name, 'secrets:read', 'secrets.use', { versions: [version] });
+    const call = begun instanceof Promise ? await begun : begun;
+    return this.#read(call, version, fn);
+  }
+
+  /**
+   * Writes a new version (permission `secrets:write`) and drops every cached version of the secret in this
+   * process. `value` is not kept or zeroed by the service: zero your copy when done.
+   *
+   * @example
+   * ```ts
+   * const { version } = await service.set(ctx, 'acme', 'STRIPE_KEY', newKey, { expectedVersion: current });
+   * ```
+   */
+  async set(ctx: RequestContext, tenantId: string, name: string, value: Uint8Array, options: SetOptions = {}): Promise<{ version: string }> {
+    if (!(value instanceof Uint8Array)) throw new TypeError('SecretsService.set: value must be a Buffer or Uint8Array.');
+    const expectedVersion = options?.expectedVersion;
+    const token = options?.token;
+    const begun = this.#begin(ctx, tenantId, name, 'secrets:write', 'secrets.set', { versions: [expectedVersion], token });
+    const call = begun instanceof Promise ? await begun : begun;
+    this.#checkAuditSink();
+    const putOptions: PutOptions = {};
+    if (expectedVersion !== undefined) putOptions.expectedVersion = expectedVersion;
+    if (token !== undefined) putOptions.token = token;
+    let version: string;
+    try {
+      ({ version } = await call.route.client.put(call.path, value, putOptions));
+    } catch (error) {
+      // A failed write may still have landed (a timeout after the backend stored it): never serve the old value.
+      this.#invalidate(call);
+      await call.failed(error);
+      throw error;
+    }
+    this.#invalidate(call);
+    await call.allowed({ version });
+    return { version };
+  }
+
+  /**
+   * Deletes a secret, or some of its versions (permission `secrets:delete`), and drops every cached version of
+   * it in this process.
+   *
+   * @example
+   * ```ts
+   * await service.delete(ctx, 'acme', 'OLD_API_KEY', { permanent: true });
+   * ```
+   */
+  async delete(ctx: RequestContext, tenantId: string, name: string, options: DeleteSecretOptions = {}): Promise<void> {
+    const versions = options?.versions;
+    const begun = this.#begin(ctx, tenantId, name, 'secrets:delete', 'secrets.delete', {
+      versions: versions === undefined ? [] : Array.isArray(versions) && versions.length > 0 && versions.length <= 100 ? versions : [null],
+    });
+    const call = begun instanceof Promise ? await begun : begun;
+    this.#checkAuditSink();
+    const deleteOptions: DeleteOptions = {};
+    if (versions !== undefined) deleteOptions.versions = [...versions];
+    if (options?.permanent === true) deleteOptions.permanent = true;
+    try {
+      await call.route.client.delete(call.path, deleteOptions);
+    } catch (error) {
+      this.#invalidate(call);
+      await call.failed(error);
+      throw error;
+    }
+    this.#invalidate(call);
+    await call.allowed();
+  }
+
+  /**
+   * The names of a tenant's secrets that the caller may list (permission `secrets:list`, checked for the tenant
+   * and then for each name), sorted. Names the caller may not list are left out without a trace.
+   *
+   * @example
+   * ```ts
+   * const names = await service.list(ctx, 'acme'); // ['STRIPE_KEY', 'STRIPE_WEBHOOK']
+   * ```
+   */
+  async list(ctx: RequestContext, tenantId: string): Promise<string[]> {
+    const begun = this.#begin(ctx, tenantId, TENANT_WIDE, 'secrets:list', 'secrets.list', {});
+    const call = begun instanceof Promise ? await begun : begun;
+    let paths: string[];
+    try {
+      paths = await call.route.client.list(call.path);
+    } catch (error) {
+      await call.failed(error);
+      throw error;
+    }
+    const names = new Set<string>();
+    for (const path of paths) {
+      const name = this.#paths.nameIn(tenantId, path);
+      if (name !== undefined && !names.has(name) && (await this.#isAllowed(ctx, tenantId, 'secrets:list', name))) names.add(name);
+    }
+    await call.allowed();
+    return [...names].sort();
+  }
+
+  /**
+   * Version metadata of a secret, newest first, never values (permission `secrets:list`).
+   *
+   * @example
+   * ```ts
+   * const [current] = await service.versions(ctx, 'acme', 'STRIPE_KEY'); // { version, createdAt, stages, state }
+   * ```
+   */
+  async versions(ctx: RequestContext, tenantId: string, name: string): Promise<VersionInfo[]> {
+    const begun = this.#begin(ctx, tenantId, name, 'secrets:list', 'secrets.versions', {});
+    const call = begun instanceof Promise ? await begun : begun;
+    let infos: VersionInfo[];
+    try {
+      infos = await call.route.client.listVersions(call.path);
+    } catch (error) {
+      await call.failed(error);
+      throw error;
+    }
+    await call.allowed();
+    return infos.map((v) => ({ version: v.version, ...(v.createdAt === undefined ? {} : { createdAt: v.createdAt }), stages: [...v.stages], state: v.state }));
+  }
+
+  /**
+   * Stops serving: later calls are refused with CacheClosedError. Closes (and zeroes) the cache when the service
+   * created it; a cache, trail or provider client passed in stays open (their owner closes them).
+   */
+  close(): void {
+    this.#isClosed = true;
+    if (this.#isCacheOwned) this.#cache.close();
+  }
+
+  /** Steps 3-5 of a read: the cache (or the provider behind it), the audit event, then the lend. */
+  async #read<R>(call: TenantCall, version: string | undefined, lend: UseCallback<R>): Promise<Awaited<R>> {
+    const client = call.route.client;
+    const path = call.path;
+    const key = cacheKey(call.route.cacheId, path, version ?? '');
+    const loader = version === undefined ? () => client.get(path) : () => client.get(path, { version });
+    if (!this.#isBatch) {
+      try {
+        return await this.#cache.use(key, loader, (view, meta) => {
+          // Recorded before the lend: when the trail fails closed and the event is not written, this throws and
+          // `lend` never sees the value.
+          call.allowed({ version: meta.version, cache: meta.cache });
+          return lend(view, meta);
+        });
+      } catch (error) {
+        call.failed(error);
+        throw error;
+      }
+    }
+    // Batch durability: the event must be synced before the value is lent, and a cache view does not survive an
+    // await. Hold a private copy in locked memory meanwhile, zeroed as soon as `lend` returns.
+    let held: LockedSlice | undefined;
+    let meta: CacheMeta;
+    try {
+      meta = await this.#cache.use(key, loader, (view, m) => {
+        held = (this.#arena ??= new SecureArena()).copyIn(view);
+        return m;
+      });
+    } catch (error) {
+      held?.free();
+      await call.failed(error);
+      throw error;
+    }
+    const slice = held as LockedSlice;
+    let result: R;
+    try {
+      await call.allowed({ version: meta.version, cache: meta.cache });
+      result = lend(slice.view, meta);
+    } finally {
+      slice.free();
+    }
+    return await result;
+  }
+
+  /**
+   * Steps 1 and 2 of every call: validate, then authorise. Returns the allowed call (a promise only when the
+   * authoriser or the audit trail answers asynchronously); a refusal is audited and thrown.
+   */
+  #begin(
+    ctx: RequestContext,
+    tenantId: unknown,
+    name: unknown,
+    permission: Permission,
+    action: AuditAction,
+    extra: ExtraInput,
+  ): TenantCall | Promise<TenantCall> {
+    const startedAt = performance.now();
+    if (this.#isClosed) throw new CacheClosedError('The SecretsService is closed and serves no calls. Create a new one with createSecretsService.');
+    const isTenantWide = name === TENANT_WIDE;
+    const refuse = (reason: string, error: Error): Promise<never> =>
+      this.#refuse({ ...this.#event(ctx, auditable(tenantId), isTenantWide ? null : auditable(name), action, startedAt), outcome: 'denied', reason }, error);
+    // 1. Validate.
+    if (!isValidTenantId(tenantId)) return refuse('invalid-tenant', inputError(() => validateTenantId(tenantId)));
+    if (!isTenantWide && !isValidSecretName(name)) return refuse('invalid-name', inputError(() => validateSecretName(name)));
+    for (const version of extra.versions ?? []) {
+      if (version !== undefined && !(typeof version === 'string' && VERSION_ID.test(version))) {
+        return refuse('invalid-version', new InvalidSecretNameError('The version id is invalid. Version ids are 1 to 128 characters of A-Z a-z 0-9 _ -.'));
+      }
+    }
+    if (extra.token !== undefined && !(typeof extra.token === 'string' && TOKEN.test(extra.token))) {
+      return refuse('invalid-token', new InvalidSecretNameError('The idempotency token is invalid. Tokens are 32 to 64 characters of A-Z a-z 0-9 _ -.'));
+    }
+    const secretName = isTenantWide ? undefined : (name as string);
+    // 2. Authorise.
+    let answer: AuthorizeResult | Promise<AuthorizeResult>;
+    try {
+      answer = this.#authorizer.authorize(ctx, tenantId, permission, secretName);
+    } catch {
+      answer = RESOLVER_ERROR;
+    }
+    if (isThenable(answer)) {
+      return Promise.resolve(answer).then(
+        (r) => this.#decide(ctx, tenantId, secretName, permission, action, r, startedAt),
+        () => this.#decide(ctx, tenantId, secretName, permission, action, RESOLVER_ERROR, startedAt),
+      );
+    }
+    return this.#decide(ctx, tenantId, secretName, permission, action, answer, startedAt);
+  }
+
+  /** Step 2's verdict: audit a denial and throw, or build the allowed call. */
+  #decide(
+    ctx: RequestContext,
+    tenantId: string,
+    name: string | undefined,
+    permission: Permission,
+    action: AuditAction,
+    r: AuthorizeResult,
+    startedAt: number,
+  ): TenantCall | Promise<TenantCall> {
+    if (r?.allowed !== true) {
+      // Only the fixed vocabulary reaches the trail, whatever a custom authoriser answers.
+      const reason = DENY_REASONS.has((r as { reason?: string } | undefined)?.reason as string) ? (r as { reason: string }).reason : 'resolver-denied';
+      return this.#refuse({ ...this.#event(ctx, tenantId, name ?? null, action, startedAt), outcome: 'denied', reason }, new ForbiddenError(permission));
+    }
+    const isCrossTenant = r.crossTenant === true;
+    let route;
+    try {
+      route = this.#router.route(tenantId);
+    } catch (error) {
+      return this.#refuse({ ...this.#event(ctx, tenantId, name ?? null, action, startedAt), outcome: 'failed', reason: errorCode(error), crossTenant: isCrossTenant }, error as Error);
+    }
+    return new TenantCall({
+      ctx,
+      tenantId,
+      name,
+      action,
+      isCrossTenant,
+      route,
+      path: name === undefined ? this.#paths.tenant(tenantId) : this.#paths.secret(tenantId, name),
+      write: this.#write,
+      startedAt,
+    });
+  }
+
+  /** The common fields of a denied or failed event, before a call exists. */
+  #event(ctx: RequestContext, tenant: string | null, name: string | null, action: AuditAction, startedAt: number): Omit<AuditEventInput, 'outcome'> {
+    return { requestId: requestIdOf(ctx), actor: actorOf(ctx), tenant, action, name, cache: 'none', crossTenant: false, durationMs: performance.now() - startedAt };
+  }
+
+  /**
+   * Audit a refusal, then throw `error`. A sync trail throws AuditWriteError itself when failing closed (the call
+   * is refused either way, and the broken sink is what operators need to hear about).
+   */
+  #refuse(event: AuditEventInput, error: Error): Promise<never> {
+    const written = this.#write(event);
+    if (written === undefined) throw error;
+    return written.then(() => {
+      throw error;
+    });
+  }
+
+  /** Authorise one listed name; anything but an explicit allow (a throw, a rejection) hides it. */
+  async #isAllowed(ctx: RequestContext, tenantId: string, permission: Permission, name: string): Promise<boolean> {
+    try {
+      const answer = this.#authorizer.authorize(ctx, tenantId, permission, name);
+      const r = isThenable(answer) ? await answer : answer;
+      return r?.allowed === true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Before a write or delete with a fail-closed trail: make sure the sink can be opened, so that a broken sink
+   * refuses the change instead of letting it happen unaudited. (A write of the event can still fail afterwards,
+   * e.g. a full disk; the call then throws AuditWriteError although the change was made.)
+   */
+  #checkAuditSink(): void {
+    if (this.#trail.isFailClosed) this.#trail.open();
+  }
+
+  /** Drop every cached version of the call's secret (and detach loads in flight), at once. */
+  #invalidate(call: TenantCall): void {
+    if (!this.#cache.isClosed) this.#cache.invalidateSecret(call.route.cacheId, call.path);
+  }
+}
+
+function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/** The InvalidSecretNameError a validator throws for `check`'s input (its message never quotes the input). */
+function inputError(check: () => unknown): Error {
+  try {
+    check();
+  } catch (error) {
+    return error as Error;
+  }
+  return new InvalidSecretNameError('The input is invalid.');
+}
