@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { auditHmacCommand, auditVerifyCommand } from './commands/auditCommands';
 import { checkCommand } from './commands/checkCommand';
 import { doctorCommand } from './commands/doctorCommand';
+import { manifestsCheckCommand } from './commands/manifestsCommand';
 import { createOut } from './output';
 
 /** Extension point: more command groups (service, rotation, manifests) register themselves here. */
@@ -50,6 +51,13 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     .description('Compute the hmac-sha256 reference of a known secret name, to search the audit log.')
     .requiredOption('--key-file <file>', 'the audit HMAC key file (env SECRETS_AUDIT_KEY_FILE)', process.env.SECRETS_AUDIT_KEY_FILE)
     .action((name: string, opts: { keyFile: string }) => run((json) => auditHmacCommand(createOut({ json }), name, opts.keyFile)));
+  program
+    .command('manifests')
+    .description('Kubernetes manifest tools.')
+    .command('check <dir>')
+    .description('Validate manifests (and render kustomize overlays) under <dir>, and cross-check them against the schema.')
+    .option('--schema <file>', 'the convict schema module (default SECRETS_SCHEMA)', process.env.SECRETS_SCHEMA)
+    .action((dir: string, opts: { schema?: string }) => run((json) => manifestsCheckCommand(createOut({ json }), dir, opts.schema)));
   for (const r of registrars) r(program, run);
   try {
     await program.parseAsync(argv);

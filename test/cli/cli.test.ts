@@ -93,3 +93,21 @@ t.test('CLI: vc-secrets', async (t) => {
     hmac.close();
   });
 });
+
+t.test('CLI: manifests check', async (t) => {
+  const schema = path.join(ROOT, 'examples', 'schema.js');
+  for (const overlay of ['aws', 'vault', 'azure']) {
+    const r = cli(['manifests', 'check', path.join(ROOT, 'deploy', 'kubernetes', 'overlays', overlay), '--schema', schema]);
+    t.equal(r.code, 0, `${overlay}: ${r.stdout}${r.stderr}`);
+  }
+  const broken = tmpdir(t);
+  fs.cpSync(path.join(ROOT, 'deploy', 'kubernetes'), broken, { recursive: true });
+  const spc = path.join(broken, 'overlays', 'aws', 'secretproviderclass.yaml');
+  fs.writeFileSync(spc, fs.readFileSync(spc, 'utf8').replace('objectAlias: "DB_PASSWORD"', 'objectAlias: "DB_PASSWRD"'));
+  const r = cli(['--json', 'manifests', 'check', path.join(broken, 'overlays', 'aws'), '--schema', schema]);
+  t.equal(r.code, 1, 'a misspelt alias fails');
+  const report = JSON.parse(r.stdout) as { findings: { message: string }[] };
+  t.ok(report.findings.some((f) => /DB_PASSWORD/.test(f.message)), 'the missing required secret is named');
+  t.ok(report.findings.some((f) => /DB_PASSWRD/.test(f.message)), 'the unknown alias is named');
+  t.equal(cli(['manifests', 'check', broken]).code, 78, 'no schema: a configuration error');
+});
