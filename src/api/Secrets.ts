@@ -45,6 +45,12 @@ export interface Secrets<N extends string = RegisteredName> {
    */
   use<R>(name: N, fn: (value: Buffer) => R): R;
   /**
+   * Like `use`, with the previous version too when the source provides it (a mount with Azure's
+   * objectVersionHistory: `<name>/0` current, `<name>/1` previous), e.g. to verify tokens signed with either key
+   * during a rotation's grace period. `previous` is undefined otherwise. Views are valid only during the call.
+   */
+  useVersions<R>(name: N, fn: (current: Buffer, previous: Buffer | undefined) => R): R;
+  /**
    * A JS string copy of the value. It leaves locked memory for good: the garbage collector owns it, it can be
    * swapped, dumped, and never wiped. Prefer `use`.
    */
@@ -81,6 +87,11 @@ function runtime() {
 class SecretsFacade implements Secrets<string> {
   use<R>(name: string, fn: (value: Buffer) => R): R {
     return fn(runtime().entry(name).slice.view);
+  }
+
+  useVersions<R>(name: string, fn: (current: Buffer, previous: Buffer | undefined) => R): R {
+    const entry = runtime().entry(name);
+    return fn(entry.slice.view, entry.previous?.view);
   }
 
   reveal(name: string): string {

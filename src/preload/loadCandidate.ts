@@ -72,7 +72,10 @@ export function loadCandidateSync(specs: readonly SourceSpec[], names: readonly 
       }
     }
   } catch (error) {
-    for (const v of candidate.values.values()) v.slice.free();
+    for (const v of candidate.values.values()) {
+      v.slice.free();
+      v.previous?.free();
+    }
     throw error;
   }
   return candidate;

@@ -64,7 +64,7 @@ export class SecretsRuntime extends EventEmitter {
     const stored = new Map<string, StoredSecret>();
     for (const [name, raw] of values) {
       const digest = this.digest.of(raw.slice.view);
-      stored.set(name, { slice: raw.slice, digest, version: raw.version ?? `d:${digest.slice(0, 16)}`, source: raw.source, ...(raw.origin ? { origin: raw.origin } : {}) });
+      stored.set(name, { slice: raw.slice, digest, version: raw.version ?? `d:${digest.slice(0, 16)}`, source: raw.source, ...(raw.origin ? { origin: raw.origin } : {}), ...(raw.previous ? { previous: raw.previous } : {}) });
     }
     return new Snapshot(stored);
   }
@@ -75,7 +75,10 @@ export class SecretsRuntime extends EventEmitter {
    */
   apply(values: Map<string, RawValue>, readProblems: readonly ValidationProblem[] = []): ApplyOutcome {
     const release = () => {
-      for (const v of values.values()) v.slice.free();
+      for (const v of values.values()) {
+        v.slice.free();
+        v.previous?.free();
+      }
     };
     // 2. and 3.
     const problems = [...readProblems];

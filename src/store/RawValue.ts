@@ -9,4 +9,6 @@ export interface RawValue {
   source: string;
   /** The provider object it was read from, when that is not the secret's own name (`from` / `jsonKey`). */
   origin?: string;
+  /** The previous version, when the source provides it (a mount with objectVersionHistory). */
+  previous?: LockedSlice;
 }

@@ -11,6 +11,8 @@ export interface StoredSecret {
   readonly source: string;
   /** The provider object it was read from, when not its own name. */
   readonly origin?: string;
+  /** The previous version, when the source provides it. */
+  readonly previous?: LockedSlice;
 }
 
 /**
@@ -39,6 +41,9 @@ export class Snapshot {
 
   /** Zero and release every value (after the snapshot was replaced, or when a candidate is rejected). */
   release(): void {
-    for (const v of this.values.values()) v.slice.free();
+    for (const v of this.values.values()) {
+      v.slice.free();
+      v.previous?.free();
+    }
   }
 }

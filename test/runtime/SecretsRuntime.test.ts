@@ -111,3 +111,19 @@ t.test('Class: SecretsRuntime', async (t) => {
     t.ok(view.every((b) => b === 0));
   });
 });
+
+t.test('useVersions lends current and previous when the source has both', async (t) => {
+  const rt = new SecretsRuntime(new SchemaValidator({ K: { format: 'secret', default: null }, L: { format: 'secret', default: null } }));
+  const values = new Map<string, RawValue>([
+    ['K', { slice: rt.arena.copyIn(Buffer.from('new')), previous: rt.arena.copyIn(Buffer.from('old')), source: 'file:///m' }],
+    ['L', { slice: rt.arena.copyIn(Buffer.from('only')), source: 'file:///m' }],
+  ]);
+  rt.apply(values);
+  setRuntime(rt);
+  t.teardown(() => setRuntime(undefined));
+  t.same(secrets.useVersions('K', (c, p) => [c.toString(), p?.toString()]), ['new', 'old']);
+  t.same(secrets.useVersions('L', (c, p) => [c.toString(), p]), ['only', undefined]);
+  const prev = rt.entry('K').previous!.view;
+  rt.apply(new Map([['K', { slice: rt.arena.copyIn(Buffer.from('newer')), source: 'file:///m' }], ['L', { slice: rt.arena.copyIn(Buffer.from('only')), source: 'file:///m' }]]));
+  t.ok(prev.every((b) => b === 0) || rt.entry('K').slice.view.byteOffset === prev.byteOffset, 'the replaced previous version is zeroed');
+});

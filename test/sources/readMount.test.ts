@@ -141,3 +141,16 @@ t.test('Function: readMount', async (t) => {
     t.equal(mixed, 0, 'no read mixed two generations');
   });
 });
+
+t.test('objectVersionHistory: <name>/0 is current, <name>/1 previous', async (t) => {
+  const dir = tmpdir(t);
+  new AtomicWriter(dir).write({ 'JWT_KEY/0': 'new-key\n', 'JWT_KEY/1': 'old-key\n', 'ONLY_ONE/0': 'single', PLAIN: 'p' });
+  fs.mkdirSync(path.join(fs.realpathSync(path.join(dir, '..data')), 'EMPTY_DIR'));
+  const m = readMount(dir, ['JWT_KEY', 'ONLY_ONE', 'PLAIN', 'EMPTY_DIR'], arena);
+  t.equal(text(m, 'JWT_KEY'), 'new-key');
+  t.equal(m.values.get('JWT_KEY')?.previous?.view.toString(), 'old-key');
+  t.equal(text(m, 'ONLY_ONE'), 'single');
+  t.equal(m.values.get('ONLY_ONE')?.previous, undefined);
+  t.equal(text(m, 'PLAIN'), 'p');
+  t.match(m.problems, [{ name: 'EMPTY_DIR', reason: /not a regular file \(directory\)/ }]);
+});

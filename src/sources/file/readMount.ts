@@ -45,6 +45,8 @@ const O_NONBLOCK = fs.constants.O_NONBLOCK ?? 0;
  *    read straight into locked memory, and make sure nothing more could be read (the file did not grow).
  * 5. If `..data` no longer points at the dir we read (the writer swapped, and may be deleting the old dir), or a
  *    file changed between its stat and the end of its read, release what was read and start again from 2.
+ * A name that is a directory holding `0` (and maybe `1`, …) is Azure's `objectVersionHistory` layout: `0` is the
+ * current value and `1` the previous one (kept for `useVersions`).
  * Names starting with `..` are reserved and never read. A missing file is simply absent (the schema decides
  * whether that is an error).
  */
@@ -83,6 +85,27 @@ export function readMount(dir: string, names: readonly string[], arena: SecureAr
     for (const name of names) {
       if (name.startsWith('..')) continue;
       try {
+        // Azure's objectVersionHistory: `<name>/0` is the newest version, `<name>/1` the one before.
+        const history = historyDir(dataDir, name);
+        if (history) {
+          const current = readOne(root, history, '0', maxBytes, arena);
+          if (current === 'changed' || current === 'missing') {
+            isRetry = true;
+            break;
+          }
+          const previous = fs.existsSync(path.join(history, '1')) ? readOne(root, history, '1', maxBytes, arena) : 'missing';
+          if (previous === 'changed') {
+            current.free();
+            isRetry = true;
+            break;
+          }
+          if (strip) {
+            stripNewline(current);
+            if (previous !== 'missing') stripNewline(previous);
+          }
+          values.set(name, { slice: current, source, ...(previous !== 'missing' ? { previous } : {}) });
+          continue;
+        }
         const slice = readOne(root, dataDir, name, maxBytes, arena);
         if (slice === 'missing') {
           if (layout === 'atomic-writer' && !fs.existsSync(dataDir)) {
@@ -104,11 +127,26 @@ export function readMount(dir: string, names: readonly string[], arena: SecureAr
     // 5. The writer deletes an old dir only after swapping `..data` away from it, so if `..data` still points
     //    where it pointed when we began, nothing we read was being deleted.
     if (isRetry || (layout === 'atomic-writer' && !stillPointsAt(root, dataDir))) {
-      for (const v of values.values()) v.slice.free();
+      for (const v of values.values()) {
+        v.slice.free();
+        v.previous?.free();
+      }
       if (attempt < attempts) continue;
       throw new MountReadError(`Secrets mount ${dir} kept changing during ${attempts} read attempts; try again.`);
     }
     return { layout, dataDir, values, problems };
+  }
+}
+
+/** The directory of a version-history entry (a directory holding a file `0`), or undefined. */
+function historyDir(dataDir: string, name: string): string | undefined {
+  const dir = path.join(dataDir, name);
+  try {
+    if (!fs.statSync(dir).isDirectory()) return undefined;
+    const real = fs.realpathSync(dir);
+    return fs.lstatSync(path.join(real, '0')).isFile() ? real : undefined;
+  } catch {
+    return undefined;
   }
 }
 
