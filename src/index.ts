@@ -1,5 +1,7 @@
 /**
- * @valuecanvas/secrets — the public API.
+ * @valuecanvas/secrets — the app's entry point: small on purpose (the preload's `secrets`, typed names, errors).
+ * Everything else has its own subpath so an app loads only what it uses:
+ * `@valuecanvas/secrets/service`, `/audit`, `/access`, `/cache`, `/providers`, `/metrics`, `/manifests`, `/testing`.
  *
  * @example
  * ```ts
@@ -12,16 +14,4 @@ export { secrets, typedSecrets, type Register, type RegisteredName, type Secrets
 export * from './errors';
 export type { SecretName, SecretProperty, SecretsSchema } from './schema/SecretsSchema';
 export { SECRET_FORMATS } from './schema/SchemaValidator';
-export { SecureArena, type ArenaStats, type LockedSlice, type SecureArenaOptions } from './memory/SecureArena';
-export { ProviderRegistry } from './providers/ProviderRegistry';
-export type { FetchedSecret, GetManyResult, ProviderCapabilities, ProviderClient, ProviderFactory, VersionInfo } from './providers/Provider';
 export { EXIT_CONFIG, EXIT_UNAVAILABLE } from './preload/exitCodes';
-export { SecretsMetrics, type SecretsMetricsOptions } from './metrics/SecretsMetrics';
-export { instrumentProvider } from './metrics/instrumentProvider';
-export { observeSecrets } from './metrics/observeSecrets';
-export { SecretCache, cacheKey, type CacheMeta, type SecretCacheOptions } from './cache';
-export { AuditTrail, AuditHmac, auditReference, verifyAuditLog } from './audit';
-export { Policy, parsePolicy, loadPolicyFile, createAuthorizer, PERMISSIONS, type Permission } from './access';
-export { AtomicWriter } from './testing/AtomicWriter';
-export { PerFileWriter } from './testing/PerFileWriter';
-export * from './service';

@@ -57,6 +57,8 @@ export class MountWatcher {
       void this.#watcher?.close();
       this.#arm(chokidar, base);
       this.#fire('mount recreated');
+      // Changes between the re-arm and the new watcher's readiness would be missed: read once more when ready.
+      void this.#ready.then(() => this.#fire('mount recreated, watcher ready'));
     });
     this.#parent.on('error', (e) => this.#options.onError?.(e as Error));
     // 5.

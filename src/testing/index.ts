@@ -1,0 +1,3 @@
+export { AtomicWriter, type AtomicWriterOptions, type Payload } from './AtomicWriter';
+export { PerFileWriter } from './PerFileWriter';
+export { SecureArena, type ArenaStats, type LockedSlice, type SecureArenaOptions } from '../memory/SecureArena';
