@@ -23,6 +23,7 @@ import type {
 } from '../Provider';
 import { isRetryableByDefault, withRetry } from '../retry';
 import type { AwsProviderConfig } from './AwsProviderConfig';
+import type { AwsSecretDescription } from './AwsSecretDescription';
 import { BATCH_GET_MAX_IDS, buildBatchGetInput } from './buildBatchGetInput';
 import { mapAwsError, type MapAwsErrorOptions } from './mapAwsError';
 import { validateAwsSecretName } from './validateAwsSecretName';
@@ -329,6 +330,61 @@ export class AwsSecretsManagerClient implements ProviderClient {
       ...(removeFromVersion !== undefined ? { RemoveFromVersionId: removeFromVersion } : {}),
     };
     await this.#call('UpdateSecretVersionStage', name, 'write', (signal) => this.#client.send(new this.#sdk.UpdateSecretVersionStageCommand(input), { abortSignal: signal }));
+  }
+
+  /**
+   * The secret's labelled versions, tags and dates in one DescribeSecret call (metadata only, never a value).
+   * Rotation reads its state and its schedule (a tag) from this. A secret scheduled for deletion is not found.
+   *
+   * @example
+   * ```ts
+   * const { versions, tags } = await client.describe('DB_PASSWORD');
+   * ```
+   */
+  async describe(name: string): Promise<AwsSecretDescription> {
+    const id = this.#backendName(name);
+    const out = await this.#call('DescribeSecret', name, 'read', (signal) => this.#client.send(new this.#sdk.DescribeSecretCommand({ SecretId: id }), { abortSignal: signal }));
+    if (out.DeletedDate !== undefined) {
+      throw new SecretNotFoundError(`Secret ${JSON.stringify(name)} is scheduled for deletion in AWS Secrets Manager; restore it with RestoreSecret if it is still needed.`);
+    }
+    const versions = new Map<string, string[]>();
+    for (const [version, stages] of Object.entries(out.VersionIdsToStages ?? {})) versions.set(version, stringsOf(stages));
+    const tags: Record<string, string> = {};
+    for (const tag of out.Tags ?? []) if (typeof tag.Key === 'string' && typeof tag.Value === 'string') tags[tag.Key] = tag.Value;
+    const description: AwsSecretDescription = { versions, tags };
+    if (isDate(out.CreatedDate)) description.createdAt = out.CreatedDate;
+    if (isDate(out.LastChangedDate)) description.lastChangedAt = out.LastChangedDate;
+    return description;
+  }
+
+  /**
+   * Set tags of the secret (TagResource; other tags stay). Tag values hold letters, digits, spaces and `_.:/=+-@`,
+   * at most 256 characters; keys must not start with `aws:`.
+   *
+   * @example
+   * ```ts
+   * await client.tag('DB_PASSWORD', { 'vc-rotation': 'v1 every=30d' });
+   * ```
+   */
+  async tag(name: string, tags: Record<string, string>): Promise<void> {
+    const id = this.#backendName(name);
+    const Tags = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+    if (Tags.length === 0) return;
+    await this.#call('TagResource', name, 'write', (signal) => this.#client.send(new this.#sdk.TagResourceCommand({ SecretId: id, Tags }), { abortSignal: signal }));
+  }
+
+  /**
+   * Remove tags of the secret by key (UntagResource). Keys that are not set are ignored.
+   *
+   * @example
+   * ```ts
+   * await client.untag('DB_PASSWORD', ['vc-rotation']);
+   * ```
+   */
+  async untag(name: string, keys: readonly string[]): Promise<void> {
+    const id = this.#backendName(name);
+    if (keys.length === 0) return;
+    await this.#call('UntagResource', name, 'write', (signal) => this.#client.send(new this.#sdk.UntagResourceCommand({ SecretId: id, TagKeys: [...keys] }), { abortSignal: signal }));
   }
 
   async #batchChunk(

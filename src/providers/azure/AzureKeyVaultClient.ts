@@ -21,6 +21,7 @@ import type {
 } from '../Provider';
 import { isRetryableByDefault, withRetry } from '../retry';
 import type { AzureProviderConfig } from './AzureProviderConfig';
+import type { AzureVersionProperties } from './AzureVersionProperties';
 import { azureSecretName } from './azureSecretName';
 import { decodeAzureName } from './decodeAzureName';
 import { decodeAzureValue } from './decodeAzureValue';
@@ -279,6 +280,72 @@ export class AzureKeyVaultClient implements ProviderClient {
     if (state === undefined) delete tags[STATE_TAG];
     else tags[STATE_TAG] = state;
     await this.#call(this.#ctx('tag', name, version), undefined, (signal) => this.#client.updateSecretProperties(azName, version, { tags, abortSignal: signal }));
+  }
+
+  /**
+   * Every version's properties and tags, newest first (the order of {@link AzureKeyVaultClient.listVersions}),
+   * in one listing (all pages). Never a value. Rotation reads its state and schedule from this.
+   *
+   * @example
+   * ```ts
+   * const versions = await client.listVersionProperties('DB_PASSWORD');
+   * ```
+   */
+  async listVersionProperties(name: string): Promise<AzureVersionProperties[]> {
+    const azName = this.#azureName(name);
+    return sortNewestFirst(await this.#versionProperties(name, azName, false)).map((p) => ({
+      version: this.#versionOf(name, p),
+      ...(p.createdOn ? { createdAt: p.createdOn } : {}),
+      ...(p.updatedOn ? { updatedAt: p.updatedOn } : {}),
+      enabled: p.enabled !== false,
+      tags: { ...(p.tags ?? {}) },
+    }));
+  }
+
+  /**
+   * Write a new version with exactly these tags (plus `vc-written-at`), no token check and no check-and-set:
+   * the low-level write of rotation, which tags the version `vc-state=pending` and its own ids. At most 15 tags.
+   * Returns the version id, Azure's `createdOn` and the tags as written.
+   *
+   * @example
+   * ```ts
+   * const { version } = await client.putTagged('DB_PASSWORD', next, { 'vc-state': 'pending' });
+   * ```
+   */
+  async putTagged(name: string, value: Uint8Array, tags: Record<string, string>): Promise<{ version: string; createdAt?: Date; tags: Record<string, string> }> {
+    const azName = this.#azureName(name);
+    const encoded = encodeAzureValue(name, value);
+    const all: Record<string, string> = { ...tags, [WRITTEN_AT_TAG]: String(Date.now()) };
+    const secret = await this.#call(this.#ctx('put', name), undefined, async (signal) => {
+      try {
+        return await this.#client.setSecret(azName, encoded.value, { contentType: encoded.contentType, tags: all, abortSignal: signal });
+      } catch (error) {
+        if (statusOf(error) !== 409) throw error;
+        throw await this.#explainNameConflict(name, azName, signal);
+      }
+    });
+    return { version: this.#versionOf(name, secret.properties), ...(secret.properties.createdOn ? { createdAt: secret.properties.createdOn } : {}), tags: all };
+  }
+
+  /**
+   * Replace one version's tags and/or set whether it is enabled, in one call (`updateSecretProperties`). The
+   * caller passes the whole tag set (Azure replaces it), usually from {@link AzureKeyVaultClient.listVersionProperties}.
+   *
+   * @example
+   * ```ts
+   * await client.updateVersion('DB_PASSWORD', version, { enabled: false });
+   * ```
+   */
+  async updateVersion(name: string, version: string, update: { tags?: Record<string, string>; enabled?: boolean }): Promise<void> {
+    const azName = this.#azureName(name);
+    if (!VERSION.test(version)) throw new SecretNotFoundError(`Secret "${name}" has no version ${JSON.stringify(version.slice(0, 70))} in Azure Key Vault.`);
+    await this.#call(this.#ctx(update.enabled === false ? 'disable' : 'tag', name, version), undefined, (signal) =>
+      this.#client.updateSecretProperties(azName, version, {
+        ...(update.tags !== undefined ? { tags: update.tags } : {}),
+        ...(update.enabled !== undefined ? { enabled: update.enabled } : {}),
+        abortSignal: signal,
+      }),
+    );
   }
 
   /** Aborts calls in flight; later calls fail. The SDK holds no other resource to free. */

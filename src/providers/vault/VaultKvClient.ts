@@ -156,6 +156,60 @@ export class VaultKvClient implements ProviderClient {
     await this.#setPin(name, n === meta.latestVersion ? null : n, true);
   }
 
+  /**
+   * The secret's KV v2 metadata in one request (`GET metadata`): latest version, the pin, custom_metadata and
+   * every version's times and deletion flags. Never a value. Undefined when the secret has no metadata.
+   *
+   * @example
+   * ```ts
+   * const meta = await client.readMetadata('DB_PASSWORD');
+   * meta?.customMetadata.vc_current_version;
+   * ```
+   */
+  async readMetadata(name: string): Promise<KvMetadata | undefined> {
+    validateVaultName(name, this.#c.prefix);
+    const reply = await this.#send({ method: 'GET', path: this.#path('metadata', name), allowNotFound: true }, { operation: 'readMetadata', name });
+    return reply.notFound ? undefined : parseKvMetadata(reply.body, name);
+  }
+
+  /**
+   * Merge keys into the secret's custom_metadata (`PATCH metadata`); a null value removes that key. Vault has no
+   * check-and-set on metadata: the last writer wins. Values are strings of at most 512 bytes.
+   *
+   * @example
+   * ```ts
+   * await client.patchMetadata('DB_PASSWORD', { vc_rotation: 'v1 every=30d', stale_key: null });
+   * ```
+   */
+  async patchMetadata(name: string, customMetadata: Record<string, string | null>): Promise<void> {
+    validateVaultName(name, this.#c.prefix);
+    await this.#send({ method: 'PATCH', path: this.#path('metadata', name), json: { custom_metadata: customMetadata } }, { operation: 'patch metadata', name });
+  }
+
+  /**
+   * Write exactly version `cas + 1` with KV's check-and-set (ConflictError when the latest version is not `cas`),
+   * without touching the pin. The low-level step of rotation: with a pin set, the new version is pending; without
+   * one it is current at once. Prefer {@link VaultKvClient.put} everywhere else.
+   *
+   * @example
+   * ```ts
+   * const { version } = await client.writeVersion('DB_PASSWORD', next, 7); // '8', pending while pinned at 7
+   * ```
+   */
+  async writeVersion(name: string, value: Uint8Array, cas: number): Promise<{ version: string }> {
+    validateVaultName(name, this.#c.prefix);
+    if (value.byteLength > MAX_VALUE_BYTES) {
+      throw new SecretTooLargeError(`Secret "${name}" is ${value.byteLength} bytes; the Vault provider writes at most ${MAX_VALUE_BYTES} bytes.`);
+    }
+    if (!Number.isSafeInteger(cas) || cas < 0) throw new ConflictError(`Vault write of "${name}": check-and-set version ${String(cas).slice(0, 20)} is not a version number.`);
+    const data = encodeKvValue(value, this.#c.valueKey);
+    const reply = await this.#send(
+      { method: 'POST', path: this.#path('data', name), json: { data, options: { cas } } },
+      { operation: 'put', name, redact: Object.values(data), expectedVersion: String(cas) },
+    );
+    return { version: String(writtenVersion(reply.body, name)) };
+  }
+
   async listVersions(name: string): Promise<VersionInfo[]> {
     validateVaultName(name, this.#c.prefix);
     return describeVersions(await this.#metadata(name, 'listVersions')).infos;

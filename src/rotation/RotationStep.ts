@@ -1,0 +1,13 @@
+/**
+ * The numbered steps of a rotation, in order (see {@link SecretRotator}), plus `rollback`, which is reported when
+ * a failed rotation is undone, a stale pending version is discarded, or a secret is rolled back on request.
+ *
+ * @example
+ * ```ts
+ * ROTATION_STEPS.indexOf('verify') + 1; // 3
+ * ```
+ */
+export const ROTATION_STEPS = ['generate', 'stage', 'verify', 'promote', 'grace', 'retire'] as const;
+
+/** One of {@link ROTATION_STEPS}, or `rollback`. */
+export type RotationStep = (typeof ROTATION_STEPS)[number] | 'rollback';

@@ -1,0 +1,19 @@
+/** One version's value lent from locked memory: valid only during the call. */
+export interface VersionView {
+  version: string;
+  view: Buffer;
+}
+
+/**
+ * What {@link SecretRotator.useVersions} hands over: the current value and, during the grace period of a
+ * rotation, the previous one (for example to accept JWTs signed with either key).
+ *
+ * @example
+ * ```ts
+ * await rotator.useVersions(path, ({ current, previous }) => verifyWithEither(token, current.view, previous?.view));
+ * ```
+ */
+export interface VersionViews {
+  current: VersionView;
+  previous?: VersionView & { graceEndsAt: Date };
+}
