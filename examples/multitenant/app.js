@@ -5,11 +5,11 @@
 const { createHmac, randomUUID } = require('node:crypto');
 const http = require('node:http');
 const path = require('node:path');
-// From a clone: the compiled library (npm run build). In an app: require('@valuecanvas/secrets').
+// From a clone: the compiled library (npm run build). In an app: require('@valuecanvas/secrets/service') etc.
 const dist = path.join(__dirname, '..', '..', 'dist');
 const { createSecretsService, InMemoryProvider } = require(path.join(dist, 'service'));
 const { AuditHmac, AuditTrail } = require(path.join(dist, 'audit'));
-const { ProviderRegistry } = require(path.join(dist, 'index.js'));
+const { ProviderRegistry } = require(path.join(dist, 'providers'));
 const { isSecretsError } = require(path.join(dist, 'errors'));
 const { authenticate } = require('./actors');
 
