@@ -3,6 +3,7 @@ import { auditHmacCommand, auditVerifyCommand } from './commands/auditCommands';
 import { checkCommand } from './commands/checkCommand';
 import { doctorCommand } from './commands/doctorCommand';
 import { manifestsCheckCommand } from './commands/manifestsCommand';
+import { rotationCommands } from './commands/rotationCommands';
 import { createOut } from './output';
 
 /** Extension point: more command groups (service, rotation, manifests) register themselves here. */
@@ -13,6 +14,9 @@ const registrars: CommandRegistrar[] = [];
 export function registerCommands(registrar: CommandRegistrar): void {
   registrars.push(registrar);
 }
+
+// The SecretsService commands: rotate (one secret or --due), versions, rollback.
+registerCommands(rotationCommands);
 
 /**
  * The `vc-secrets` CLI. Every command has `--help`; `--json` gives machine output; colour only on a TTY.

@@ -15,6 +15,14 @@ import { ForbiddenError } from '../errors/ForbiddenError';
 import { InvalidSecretNameError } from '../errors/InvalidSecretNameError';
 import { SecureArena, type LockedSlice } from '../memory/SecureArena';
 import type { DeleteOptions, PutOptions, VersionInfo } from '../providers/Provider';
+import type { ProviderClient } from '../providers/Provider';
+import type { RotateOptions } from '../rotation/RotateOptions';
+import type { RotationResult } from '../rotation/RotationResult';
+import type { SecretRotator } from '../rotation/SecretRotator';
+import { RotationScheduler, type RotateDueProgress, type RotateDueReport, type RotationTarget, type RotationTargetContext } from '../rotation/RotationScheduler';
+import type { RotationPolicy } from '../rotation/RotationPolicy';
+import type { RotationStepEvent } from '../rotation/RotationStepEvent';
+import type { VersionViews } from '../rotation/VersionViews';
 import type { ProviderRouter } from './ProviderRouter';
 import type { RequestContext } from './RequestContext';
 import { SecretCopy } from './SecretCopy';
@@ -43,6 +51,33 @@ export interface DeleteSecretOptions {
   permanent?: boolean;
 }
 
+/** Options of `rollback`. */
+export interface RollbackSecretOptions {
+  /** The version to make current again; default the previous one. */
+  version?: string;
+}
+
+/** Options of `rotateDue`. */
+export interface RotateDueServiceOptions {
+  /** Only these tenants (each authorised for `secrets:rotate`). Default: every tenant found under `tenantsPath`. */
+  tenants?: readonly string[];
+  /** Secrets in flight at once. Default 8. */
+  concurrency?: number;
+  onProgress?: (progress: RotateDueProgress) => void;
+  /** Writes per second per provider client (default per backend, see RotationScheduler). */
+  writesPerSecond?: number;
+  /** Policy for secrets without a stored one. Default: those are not rotated. */
+  defaultPolicy?: RotationPolicy;
+  /** Evaluate due times as of this clock (ms since the epoch). Default Date.now. */
+  now?: () => number;
+  /** Options of each rotation (generator, verify, gracePeriodMs, ...); state and writeLimiter come from the scheduler. */
+  rotate?: Omit<RotateOptions, 'state' | 'writeLimiter'>;
+  signal?: AbortSignal;
+}
+
+/** The `RotateDueReport` of the scheduler; target ids are `<tenant>/<name>`. */
+export type RotateDueServiceReport = RotateDueReport;
+
 /** What `use` hands to its callback: the borrowed view and facts about it (never the value). */
 export type UseCallback<R> = (view: Buffer, meta: CacheMeta) => R;
 
@@ -58,6 +93,9 @@ export interface SecretsServiceParts {
   isCacheOwned: boolean;
   arena: SecureArena | undefined;
 }
+
+/** Audit action of a rotation step event. */
+const stepAction = (e: RotationStepEvent, rollbackAction: AuditAction): AuditAction => (e.step === 'rollback' ? rollbackAction : `secrets.rotate.${e.step}`);
 
 /** Marks a tenant-wide call (`list`): no secret name to validate or authorise. */
 const TENANT_WIDE: unique symbol = Symbol('tenant-wide');
@@ -127,6 +165,8 @@ export class SecretsService {
   readonly #isCacheOwned: boolean;
   #arena: SecureArena | undefined;
   #isClosed = false;
+  /** One SecretRotator per provider client (RotationScheduler#rotatorFor), and the scheduler of rotateDue. */
+  readonly #rotation = new RotationScheduler();
 
   /** Use {@link createSecretsService}, which checks the options and builds the parts. */
   constructor(parts: SecretsServiceParts) {
@@ -296,6 +336,137 @@ export class SecretsService {
   }
 
   /**
+   * Rotates a secret (permission `secrets:rotate`) through the SecretRotator of its provider client: generate,
+   * stage, verify, promote, grace, retire (see docs/rotation.md). Every step is audited as its own event
+   * (`secrets.rotate.<step>`, `failed` with the error code when it failed; the undo of a failed rotation as
+   * `secrets.rotate.rollback`). A refusal is audited as `secrets.rotate.request` (denied) before anything is
+   * touched. Every cached version of the secret is dropped afterwards (also after a failure).
+   *
+   * @example
+   * ```ts
+   * const { version, graceEndsAt } = await service.rotate(ctx, 'acme', 'DB_PASSWORD', { generator: passwordGenerator({ length: 32 }) });
+   * ```
+   */
+  async rotate(ctx: RequestContext, tenantId: string, name: string, options: RotateOptions = {}): Promise<RotationResult> {
+    const begun = this.#begin(ctx, tenantId, name, 'secrets:rotate', 'secrets.rotate.request', {});
+    const call = begun instanceof Promise ? await begun : begun;
+    return this.#rotating(call, 'secrets.rotate.rollback', (rotator, hooks) => rotator.rotate(call.path, options ?? {}, hooks));
+  }
+
+  /**
+   * Rolls a secret back to an earlier version (permission `secrets:rotate`; default the previous version),
+   * audited as `secrets.rollback` (plus `secrets.rotate.rollback` when a stale pending version was discarded
+   * first). Drops every cached version of the secret.
+   *
+   * @example
+   * ```ts
+   * await service.rollback(ctx, 'acme', 'DB_PASSWORD');                  // back to the previous version
+   * await service.rollback(ctx, 'acme', 'DB_PASSWORD', { version: '3' }); // to version 3
+   * ```
+   */
+  async rollback(ctx: RequestContext, tenantId: string, name: string, options: RollbackSecretOptions = {}): Promise<RotationResult> {
+    const version = options?.version;
+    const begun = this.#begin(ctx, tenantId, name, 'secrets:rotate', 'secrets.rollback', { versions: [version] });
+    const call = begun instanceof Promise ? await begun : begun;
+    return this.#rotating(call, 'secrets.rollback', (rotator, hooks) => rotator.rollback(call.path, version === undefined ? {} : { version }, hooks));
+  }
+
+  /**
+   * Lends the current value and, during the grace period after a rotation, the previous one (permission
+   * `secrets:read`), from locked memory for the duration of `fn`. One `secrets.use` event (the current version),
+   * written before `fn` runs.
+   *
+   * @example
+   * ```ts
+   * const ok = await service.useVersions(ctx, 'acme', 'JWT_KEY', ({ current, previous }) => verifyEither(token, current.view, previous?.view));
+   * ```
+   */
+  async useVersions<T>(ctx: RequestContext, tenantId: string, name: string, fn: (views: VersionViews) => T | Promise<T>): Promise<T> {
+    if (typeof fn !== 'function') throw new TypeError('SecretsService.useVersions: fn must be a function ({ current, previous }) => result.');
+    const begun = this.#begin(ctx, tenantId, name, 'secrets:read', 'secrets.use', {});
+    const call = begun instanceof Promise ? await begun : begun;
+    let isLent = false;
+    try {
+      return await this.#rotation.rotatorFor(call.route.client).useVersions(call.path, async (views) => {
+        // Recorded before the lend: when the trail fails closed, fn never sees a value.
+        await call.allowed({ version: views.current.version, cache: 'none' });
+        isLent = true;
+        return fn(views);
+      });
+    } catch (error) {
+      if (!isLent) await call.failed(error);
+      throw error;
+    }
+  }
+
+  /**
+   * Rotates every secret that is due (its stored rotation policy, see docs/rotation.md) in the given tenants, or in
+   * every tenant found under `tenantsPath`, through RotationScheduler.rotateDue with bounded concurrency and the
+   * backends' write quotas; continues past failures and returns the scheduler's report (ids `<tenant>/<name>`).
+   *
+   * Access: each tenant is authorised for `secrets:rotate` and its listing audited as `secrets.rotate.due` (with
+   * `crossTenant: true` when only a platform role allows it); each secret is authorised again by name, and each
+   * rotation goes through {@link rotate} (every step audited); a retirement after the grace period is audited as
+   * `secrets.rotate.retire`. Named tenants the caller may not rotate are refused (ForbiddenError, audited) before
+   * any provider call; tenants found by the discovery listing that the caller may not rotate are skipped silently.
+   *
+   * @example
+   * ```ts
+   * const report = await service.rotateDue(ctx, { concurrency: 16, onProgress: (p) => bar.update(p.done) });
+   * if (report.failures.length > 0) process.exitCode = 1;
+   * ```
+   */
+  async rotateDue(ctx: RequestContext, options: RotateDueServiceOptions = {}): Promise<RotateDueServiceReport> {
+    if (this.#isClosed) throw new CacheClosedError('The SecretsService is closed and serves no calls. Create a new one with createSecretsService.');
+    const named = options.tenants;
+    const targets: (RotationTarget & { tenantId: string; name: string })[] = [];
+    const addTenant = async (tenantId: string, isDiscovered: boolean) => {
+      if (isDiscovered && !(await this.#isAllowed(ctx, tenantId, 'secrets:rotate'))) return;
+      const begun = this.#begin(ctx, tenantId, TENANT_WIDE, 'secrets:rotate', 'secrets.rotate.due', {});
+      const call = begun instanceof Promise ? await begun : begun;
+      let paths: string[];
+      try {
+        paths = await call.route.client.list(call.path);
+      } catch (error) {
+        await call.failed(error);
+        throw error;
+      }
+      const names = new Set<string>();
+      for (const path of paths) {
+        const name = this.#paths.nameIn(tenantId, path);
+        if (name !== undefined && !names.has(name) && (await this.#isAllowed(ctx, tenantId, 'secrets:rotate', name))) names.add(name);
+      }
+      await call.allowed();
+      for (const name of [...names].sort()) targets.push({ id: `${tenantId}/${name}`, client: call.route.client, path: this.#paths.secret(tenantId, name), tenantId, name });
+    };
+    if (named !== undefined) {
+      if (!Array.isArray(named)) throw new TypeError('SecretsService.rotateDue: tenants must be an array of tenant ids.');
+      for (const tenantId of [...new Set(named)]) await addTenant(tenantId, false);
+    } else {
+      for (const tenantId of await this.#discoverTenants()) await addTenant(tenantId, true);
+    }
+    const byPath = new Map(targets.map((t) => [t.path, t]));
+    const of = (target: RotationTarget) => byPath.get(target.path)!;
+    const rotateOptions = options.rotate ?? {};
+    return this.#rotation.rotateDue(
+      targets,
+      (target, context) => {
+        const t = of(target);
+        return this.rotate(ctx, t.tenantId, t.name, { ...rotateOptions, state: context.state, writeLimiter: context.writeLimiter, ...(context.signal ? { signal: context.signal } : {}) });
+      },
+      {
+        ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        ...(options.writesPerSecond !== undefined ? { writesPerSecond: options.writesPerSecond } : {}),
+        ...(options.defaultPolicy ? { defaultPolicy: options.defaultPolicy } : {}),
+        ...(options.now ? { now: options.now } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        retireFn: (target, context) => this.#retire(ctx, of(target), context),
+      },
+    );
+  }
+
+  /**
    * Stops serving: later calls are refused with CacheClosedError. Closes (and zeroes) the cache when the service
    * created it; a cache, trail or provider client passed in stays open (their owner closes them).
    */
@@ -446,7 +617,7 @@ export class SecretsService {
   }
 
   /** Authorise one listed name; anything but an explicit allow (a throw, a rejection) hides it. */
-  async #isAllowed(ctx: RequestContext, tenantId: string, permission: Permission, name: string): Promise<boolean> {
+  async #isAllowed(ctx: RequestContext, tenantId: string, permission: Permission, name?: string): Promise<boolean> {
     try {
       const answer = this.#authorizer.authorize(ctx, tenantId, permission, name);
       const r = isThenable(answer) ? await answer : answer;
@@ -463,6 +634,72 @@ export class SecretsService {
    */
   #checkAuditSink(): void {
     if (this.#trail.isFailClosed) this.#trail.open();
+  }
+
+  /** Runs a rotation-module operation for an allowed call: one audit event per step, cache dropped afterwards. */
+  async #rotating(
+    call: TenantCall,
+    rollbackAction: AuditAction,
+    run: (rotator: SecretRotator, hooks: { onStep: (e: RotationStepEvent) => void | Promise<void> }) => Promise<RotationResult>,
+  ): Promise<RotationResult> {
+    const onStep = (e: RotationStepEvent) =>
+       call.step(stepAction(e, rollbackAction), e.outcome === 'failed' ? 'failed' : 'allowed', {
+        ...(e.version !== undefined ? { version: e.version } : {}),
+        reason: e.reason ?? (e.outcome === 'ok' ? null : e.outcome),
+        durationMs: e.durationMs,
+      });
+    let rotator: SecretRotator;
+    try {
+      rotator = this.#rotation.rotatorFor(call.route.client);
+    } catch (error) {
+      await call.failed(error);
+      throw error;
+    }
+    if (!call.isRecorded) this.#checkAuditSink();
+    try {
+      const result = await run(rotator, { onStep });
+      if (!call.isRecorded) await call.step(call.action, 'allowed', { reason: 'skipped' });
+      return result;
+    } catch (error) {
+      // A failure the rotator could not report through the hook (it reports every step it ran).
+      if (!call.isRecorded) await call.failed(error);
+      throw error;
+    } finally {
+      // A promotion (or its undo) changes what is current: never serve the old value from the cache.
+      this.#invalidate(call);
+    }
+  }
+
+  /** rotateDue's retireFn: retire a previous version whose grace period ended, audited as `secrets.rotate.retire`. */
+  async #retire(ctx: RequestContext, target: { tenantId: string; name: string; path: string }, context: RotationTargetContext): Promise<unknown> {
+    const begun = this.#begin(ctx, target.tenantId, target.name, 'secrets:rotate', 'secrets.rotate.retire', {});
+    const call = begun instanceof Promise ? await begun : begun;
+    return this.#rotating(call, 'secrets.rotate.rollback', async (rotator, hooks) => {
+      await rotator.retireExpired(call.path, { state: context.state, writeLimiter: context.writeLimiter }, hooks);
+      return undefined as unknown as RotationResult;
+    });
+  }
+
+  /** Every tenant id with at least one entry under `tenantsPath`, over every provider client. */
+  async #discoverTenants(): Promise<string[]> {
+    const tenants = new Set<string>();
+    const seen = new Set<ProviderClient>();
+    for (const route of this.#router.routes()) {
+      if (seen.has(route.client)) continue;
+      seen.add(route.client);
+      for (const path of await route.client.list(this.#paths.base)) {
+        if (typeof path !== 'string' || !path.startsWith(this.#paths.base)) continue;
+        const tenantId = path.slice(this.#paths.base.length).split('/')[0]!;
+        if (!isValidTenantId(tenantId)) continue;
+        // A tenant listed by a client that does not serve it (routing) is not this client's to rotate.
+        try {
+          if (this.#router.route(tenantId).client === route.client) tenants.add(tenantId);
+        } catch {
+          // Not routed: skipped.
+        }
+      }
+    }
+    return [...tenants].sort();
   }
 
   /** Drop every cached version of the call's secret (and detach loads in flight), at once. */

@@ -84,26 +84,36 @@ export class TenantCall {
     return this.#record('allowed', null, facts);
   }
 
+  /**
+   * Records one step of a multi-step call (rotation: `secrets.rotate.<step>`, `secrets.rollback`) as its own event,
+   * with the call's actor, tenant, secret and crossTenant flag. May be called once per step; afterwards the call
+   * counts as recorded (a later `failed()` is a no-op, `allowed()` throws). `reason` is a code or a short word,
+   * never a value. Returns a promise only with `batch` durability; throws AuditWriteError when failing closed.
+   */
+  step(action: AuditAction, outcome: 'allowed' | 'failed', facts: CallFacts & { reason?: string | null; durationMs?: number } = {}): void | Promise<void> {
+    return this.#record(outcome, facts.reason ?? null, facts, action, facts.durationMs);
+  }
+
   /** Records the call as failed, with the error's code as reason. A no-op when the event was recorded already. */
   failed(error: unknown, facts: CallFacts = {}): void | Promise<void> {
     if (this.#isRecorded) return;
     return this.#record('failed', errorCode(error), facts);
   }
 
-  #record(outcome: 'allowed' | 'failed', reason: string | null, facts: CallFacts): void | Promise<void> {
+  #record(outcome: 'allowed' | 'failed', reason: string | null, facts: CallFacts, action: AuditAction = this.action, durationMs?: number): void | Promise<void> {
     this.#isRecorded = true;
     const ctx = this.ctx;
     return this.#write({
       requestId: typeof ctx.requestId === 'string' ? ctx.requestId : null,
       actor: ctx.actor,
       tenant: this.tenantId,
-      action: this.action,
+      action,
       name: this.name ?? null,
       version: facts.version ?? null,
       outcome,
       reason,
       provider: this.route.client.scheme,
-      durationMs: performance.now() - this.#startedAt,
+      durationMs: durationMs ?? performance.now() - this.#startedAt,
       cache: facts.cache ?? 'none',
       crossTenant: this.isCrossTenant,
     });

@@ -1,6 +1,15 @@
 // The multi-tenant SecretsService: the export list of this folder (to be re-exported by src/index.ts).
 export { createSecretsService } from './createSecretsService';
-export { SecretsService, type DeleteSecretOptions, type ReadOptions, type SetOptions, type UseCallback } from './SecretsService';
+export {
+  SecretsService,
+  type DeleteSecretOptions,
+  type ReadOptions,
+  type RollbackSecretOptions,
+  type RotateDueServiceOptions,
+  type RotateDueServiceReport,
+  type SetOptions,
+  type UseCallback,
+} from './SecretsService';
 export type { SecretsServiceOptions } from './SecretsServiceOptions';
 export type { RequestContext } from './RequestContext';
 export type { ProviderRoutes } from './ProviderRoutes';
