@@ -7,6 +7,7 @@ import { validateSecretName } from '../access/validateSecretName';
 import { validateTenantId } from '../access/validateTenantId';
 import type { AuditAction } from '../audit/AuditEvent';
 import type { AuditEventInput } from '../audit/AuditEventInput';
+import type { SecretsMetrics } from '../metrics/SecretsMetrics';
 import type { AuditTrail } from '../audit/AuditTrail';
 import { CacheClosedError } from '../cache/CacheClosedError';
 import { cacheKey } from '../cache/cacheKey';
@@ -92,6 +93,54 @@ export interface SecretsServiceParts {
   cache: SecretCache;
   isCacheOwned: boolean;
   arena: SecureArena | undefined;
+  metrics?: SecretsMetrics;
+}
+
+const PERMISSION_OF: Record<string, string> = {
+  'secrets.get': 'secrets:read',
+  'secrets.use': 'secrets:read',
+  'secrets.versions': 'secrets:read',
+  'secrets.set': 'secrets:write',
+  'secrets.delete': 'secrets:delete',
+  'secrets.list': 'secrets:list',
+  'secrets.rollback': 'secrets:rotate',
+};
+
+/**
+ * Every event passes through the audit write, so metrics are counted there: one place, the same facts as the
+ * audit record (never a value, name or tenant).
+ */
+function countingWrite<T>(write: (input: AuditEventInput) => T, metrics: SecretsMetrics): (input: AuditEventInput) => T {
+  const count = (input: AuditEventInput) => {
+    const action = String(input.action);
+    if (input.cache === 'hit' || input.cache === 'miss' || input.cache === 'stale') metrics.cacheRequests.inc({ result: input.cache });
+    if (input.outcome === 'denied') metrics.denials.inc({ permission: PERMISSION_OF[action] ?? (action.startsWith('secrets.rotate') ? 'secrets:rotate' : 'other') });
+    if (action === 'secrets.rotate.promote' && input.outcome === 'allowed') metrics.rotations.inc({ outcome: 'ok' });
+    if (action.startsWith('secrets.rotate.') && action !== 'secrets.rotate.rollback' && input.outcome === 'failed') metrics.rotations.inc({ outcome: 'failed' });
+  };
+  return (input) => {
+    let result: T;
+    try {
+      result = write(input);
+    } catch (error) {
+      metrics.auditFailures.inc();
+      throw error;
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        (v) => {
+          count(input);
+          return v;
+        },
+        (error: unknown) => {
+          metrics.auditFailures.inc();
+          throw error;
+        },
+      ) as T;
+    }
+    count(input);
+    return result;
+  };
 }
 
 /** Audit action of a rotation step event. */
@@ -176,7 +225,8 @@ export class SecretsService {
     this.#trail = parts.trail;
     this.#isBatch = parts.isBatch;
     const trail = parts.trail;
-    this.#write = parts.isBatch ? (input) => trail.record(input) : (input) => trail.recordSync(input);
+    const write = parts.isBatch ? (input: AuditEventInput) => trail.record(input) : (input: AuditEventInput) => trail.recordSync(input);
+    this.#write = parts.metrics ? countingWrite(write, parts.metrics) : write;
     this.#cache = parts.cache;
     this.#isCacheOwned = parts.isCacheOwned;
     this.#arena = parts.arena;

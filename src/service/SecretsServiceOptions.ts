@@ -1,3 +1,4 @@
+import type { SecretsMetrics } from '../metrics/SecretsMetrics';
 import type { AccessResolver } from '../access/createAuthorizer';
 import type { Authorizer } from '../access/Authorizer';
 import type { AuditTrail } from '../audit/AuditTrail';
@@ -48,4 +49,10 @@ export interface SecretsServiceOptions {
    * Default: a private arena, created on first need.
    */
   arena?: SecureArena;
+  /**
+   * Count the service's work in these metrics (prom-client): backend calls and latency (providers are wrapped with
+   * `instrumentProvider`), cache hits / misses / stale, RBAC denials by permission, rotations ok / failed, audit
+   * write failures. Labels never carry a value, a name or a tenant id.
+   */
+  metrics?: SecretsMetrics;
 }

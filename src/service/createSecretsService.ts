@@ -9,6 +9,10 @@ import { ConfigError } from '../errors/ConfigError';
 import { SecretsError } from '../errors/SecretsError';
 import { SecureArena } from '../memory/SecureArena';
 import { ProviderRouter } from './ProviderRouter';
+import type { ProviderRoutes } from './ProviderRoutes';
+import type { ProviderClient } from '../providers/Provider';
+import { instrumentProvider } from '../metrics/instrumentProvider';
+import type { SecretsMetrics } from '../metrics/SecretsMetrics';
 import { SecretsService } from './SecretsService';
 import type { SecretsServiceOptions } from './SecretsServiceOptions';
 import { TenantPaths } from './TenantPaths';
@@ -36,7 +40,9 @@ export function createSecretsService(options: SecretsServiceOptions): SecretsSer
     throw new ConfigError('createSecretsService needs { providers, policy, audit, environment, prefix?, cache? }.');
   }
   const paths = new TenantPaths(options.prefix ?? '', options.environment);
-  const router = new ProviderRouter(options.providers);
+  const metrics = options.metrics;
+  const providers = metrics ? instrumentProviders(options.providers, metrics) : options.providers;
+  const router = new ProviderRouter(providers);
   const authorizer = toAuthorizer(options.policy);
   const trail = options.audit;
   if (!(trail instanceof AuditTrail)) throw new ConfigError('createSecretsService: audit must be an AuditTrail (see src/audit).');
@@ -48,7 +54,15 @@ export function createSecretsService(options: SecretsServiceOptions): SecretsSer
   }
   const cache = given instanceof SecretCache ? given : new SecretCache(given ?? {});
   if (cache.isClosed) throw new ConfigError('createSecretsService: the cache given is closed.');
-  return new SecretsService({ paths, router, authorizer, trail, isBatch: isBatchTrail(trail), cache, isCacheOwned, arena: options.arena });
+  return new SecretsService({ paths, router, authorizer, trail, isBatch: isBatchTrail(trail), cache, isCacheOwned, arena: options.arena, ...(metrics ? { metrics } : {}) });
+}
+
+function instrumentProviders(providers: SecretsServiceOptions['providers'], metrics: SecretsMetrics): SecretsServiceOptions['providers'] {
+  const routes = providers as ProviderRoutes;
+  if (routes && typeof routes === 'object' && 'clients' in routes && routes.clients && typeof routes.clients === 'object') {
+    return { ...routes, clients: Object.fromEntries(Object.entries(routes.clients).map(([k, c]) => [k, instrumentProvider(c, metrics)])) };
+  }
+  return instrumentProvider(providers as ProviderClient, metrics);
 }
 
 function toAuthorizer(policy: Authorizer | AccessResolver | string): Authorizer {
