@@ -154,3 +154,13 @@ t.test('objectVersionHistory: <name>/0 is current, <name>/1 previous', async (t)
   t.equal(text(m, 'PLAIN'), 'p');
   t.match(m.problems, [{ name: 'EMPTY_DIR', reason: /not a regular file \(directory\)/ }]);
 });
+
+t.test('odd names in the mount (spaces, newlines, unicode, leading dashes) neither break nor leak into a read', async (t) => {
+  const dir = tmpdir(t);
+  const odd = ['with space', 'new\nline', 'ünïcødé', '-dash', '.hidden', 'tab\there', '..reserved', 'x'.repeat(200)];
+  new AtomicWriter(dir).write({ ...Object.fromEntries(odd.map((n) => [n, 'ODD-CONTENT'])), GOOD: 'ok' });
+  const m = readMount(dir, ['GOOD', '..reserved'], arena);
+  t.same([...m.values.keys()], ['GOOD'], 'only schema names are read; `..` names never');
+  t.same(m.problems, []);
+  t.equal(text(m, 'GOOD'), 'ok');
+});
