@@ -345,7 +345,16 @@ export class SecretsService {
    * ```
    */
   async list(ctx: RequestContext, tenantId: string): Promise<string[]> {
-    const begun = this.#begin(ctx, tenantId, TENANT_WIDE, 'secrets:list', 'secrets.list', {});
+    const { names } = await this.#listAllowed(ctx, tenantId, 'secrets:list', 'secrets.list');
+    return names;
+  }
+
+  /**
+   * One audited call that lists a tenant's secrets and keeps the names the caller holds `permission` on (checked
+   * per name, so name-restricted grants see only their names). Used by `list` and `rotateDue`.
+   */
+  async #listAllowed(ctx: RequestContext, tenantId: string, permission: Permission, action: AuditAction): Promise<{ names: string[]; client: ProviderClient }> {
+    const begun = this.#begin(ctx, tenantId, TENANT_WIDE, permission, action, {});
     const call = begun instanceof Promise ? await begun : begun;
     let paths: string[];
     try {
@@ -357,10 +366,10 @@ export class SecretsService {
     const names = new Set<string>();
     for (const path of paths) {
       const name = this.#paths.nameIn(tenantId, path);
-      if (name !== undefined && !names.has(name) && (await this.#isAllowed(ctx, tenantId, 'secrets:list', name))) names.add(name);
+      if (name !== undefined && !names.has(name) && (await this.#isAllowed(ctx, tenantId, permission, name))) names.add(name);
     }
     await call.allowed();
-    return [...names].sort();
+    return { names: [...names].sort(), client: call.route.client };
   }
 
   /**
@@ -472,22 +481,8 @@ export class SecretsService {
     const targets: (RotationTarget & { tenantId: string; name: string })[] = [];
     const addTenant = async (tenantId: string, isDiscovered: boolean) => {
       if (isDiscovered && !(await this.#isAllowed(ctx, tenantId, 'secrets:rotate'))) return;
-      const begun = this.#begin(ctx, tenantId, TENANT_WIDE, 'secrets:rotate', 'secrets.rotate.due', {});
-      const call = begun instanceof Promise ? await begun : begun;
-      let paths: string[];
-      try {
-        paths = await call.route.client.list(call.path);
-      } catch (error) {
-        await call.failed(error);
-        throw error;
-      }
-      const names = new Set<string>();
-      for (const path of paths) {
-        const name = this.#paths.nameIn(tenantId, path);
-        if (name !== undefined && !names.has(name) && (await this.#isAllowed(ctx, tenantId, 'secrets:rotate', name))) names.add(name);
-      }
-      await call.allowed();
-      for (const name of [...names].sort()) targets.push({ id: `${tenantId}/${name}`, client: call.route.client, path: this.#paths.secret(tenantId, name), tenantId, name });
+      const { names, client } = await this.#listAllowed(ctx, tenantId, 'secrets:rotate', 'secrets.rotate.due');
+      for (const name of names) targets.push({ id: `${tenantId}/${name}`, client, path: this.#paths.secret(tenantId, name), tenantId, name });
     };
     if (named !== undefined) {
       if (!Array.isArray(named)) throw new TypeError('SecretsService.rotateDue: tenants must be an array of tenant ids.');
