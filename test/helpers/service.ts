@@ -63,7 +63,7 @@ export function startService(t: Test, env: Record<string, string>, options: { sc
       new Promise((resolve, reject) => {
         const found = events.find(pred);
         if (found) return resolve(found);
-        const timer = setTimeout(() => reject(new Error(`timed out waiting; events so far: ${JSON.stringify(events).slice(0, 500)}; stderr: ${err.slice(0, 500)}`)), ms);
+        const timer = setTimeout(() => reject(new Error(`timed out waiting; events so far: ${events.map((e) => `${String(e.event)}${e.reason ? `(${String(e.reason).slice(0, 80)})` : ''}`).join(', ')}; stderr tail: ${err.slice(-600)}`)), ms);
         waiters.push({
           pred,
           resolve: (e) => {

@@ -116,7 +116,9 @@ t.test('Preload: node -r ./register.js', async (t) => {
     const v1 = plantValue();
     w.write({ A: v1, B: 'stable-value-b' });
     const schema = writeSchema(dir, { A: "{ format: 'secret-utf8', default: null, minBytes: 16 }", B: REQUIRED });
-    const s = startService(t, { SECRETS_SOURCE: `file://${mount}`, SECRETS_SCHEMA: schema, SECRETS_RECHECK_MS: '0' });
+    // The periodic re-read (1 s here) is the documented safety net behind the watchers; with a mount deleted and
+    // recreated under a loaded CI machine, the parent-directory event can come late.
+    const s = startService(t, { SECRETS_SOURCE: `file://${mount}`, SECRETS_SCHEMA: schema, SECRETS_RECHECK_MS: '1000' });
     await s.waitFor((e) => e.event === 'watching');
 
     const v2 = plantValue();
@@ -138,7 +140,7 @@ t.test('Preload: node -r ./register.js', async (t) => {
     t.equal(s.events.filter((e) => e.event === 'rotated').length, 1, 'recreated mount with identical bytes: no rotation');
 
     w2.write({ A: 'short', B: 'stable-value-b' });
-    const rejected = await s.waitFor((e) => e.event === 'rejected' && /at least 16 bytes/.test(String(e.reason)));
+    const rejected = await s.waitFor((e) => e.event === 'rejected' && /at least 16 bytes/.test(String(e.reason)), 10_000);
     t.same(rejected.names, ['A']);
     t.match(rejected.reason, /at least 16 bytes/);
     t.equal((rejected.state as State).A?.sha256, sha(v2), 'last good value stays');
@@ -146,7 +148,7 @@ t.test('Preload: node -r ./register.js', async (t) => {
     const v3 = plantValue();
     fs.rmSync(mount, { recursive: true });
     new AtomicWriter(mount).write({ A: v3, B: 'stable-value-b' });
-    const again = await s.waitFor((e) => e.event === 'rotated' && (e.state as State).A?.sha256 === sha(v3));
+    const again = await s.waitFor((e) => e.event === 'rotated' && (e.state as State).A?.sha256 === sha(v3), 10_000);
     t.same(again.names, ['A'], 'picked up after the mount was deleted and recreated');
 
     s.send({ op: 'exit' });
