@@ -361,7 +361,8 @@ export class VaultKvClient implements ProviderClient {
    * 1. Read metadata: the new version will be latest + 1; check expectedVersion against our current version.
    * 2. Pin the current version (unless a pin exists), so the new version is pending from the moment it exists.
    * 3. Write with cas = latest, so exactly version latest + 1 is created (or ConflictError).
-   * 4. If the write failed, lift the pin we set (best effort) and report the write's error.
+   * 4. If the write failed, lift the pin we set, but only if no version was written above `latest` (best effort),
+ *    and report the write's error.
    */
   async #putPending(name: string, data: Record<string, string>, expected: number | undefined, context: Omit<VaultErrorContext, 'address' | 'timeoutMs'>, signal?: AbortSignal): Promise<{ version: string }> {
     // 1.
@@ -380,8 +381,18 @@ export class VaultKvClient implements ProviderClient {
       const reply = await this.#send({ method: 'POST', path: this.#path('data', name), json: { data, options: { cas: latest } } }, context, signal);
       return { version: String(writtenVersion(reply.body, name)) };
     } catch (error) {
-      // 4.
-      if (pinnedHere) await this.#setPin(name, null, true).catch(() => undefined);
+      // 4. Lift our pin only if nothing was written above `latest`: when we lost the check-and-set, or the answer of
+      //    an applied write was lost, a pending version now exists under that pin, and lifting it would make an
+      //    unverified version current. A pin left in place is cleaned up by the rotation's stale-pending recovery.
+      if (pinnedHere) {
+        try {
+          const after = await this.#send({ method: 'GET', path: this.#path('metadata', name), allowNotFound: true }, context, signal);
+          const latestNow = after.notFound ? 0 : parseKvMetadata(after.body, name).latestVersion;
+          if (latestNow === latest) await this.#setPin(name, null, true);
+        } catch {
+          // best effort: keeping the pin is the safe side
+        }
+      }
       throw error;
     }
   }
