@@ -46,7 +46,12 @@ function parseOne(item: string): SourceSpec {
   switch (url.protocol) {
     case 'file:': {
       if (url.host && url.host !== 'localhost') throw new ConfigError(`SECRETS_SOURCE: file URIs must be local (file:///dir), got host ${url.host}.`);
-      const dir = decodeURIComponent(url.pathname);
+      let dir: string;
+      try {
+        dir = decodeURIComponent(url.pathname);
+      } catch {
+        throw new ConfigError('SECRETS_SOURCE: the file URI has a malformed %-escape in its path. Escape a literal % as %25.');
+      }
       if (!dir || dir === '/') throw new ConfigError('SECRETS_SOURCE: the file source needs a directory, e.g. file:///mnt/secrets-store.');
       return { kind: 'file', uri: `file://${dir}`, dir: path.resolve(dir) };
     }

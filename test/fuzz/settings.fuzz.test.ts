@@ -24,7 +24,7 @@ t.test('parseSources and readSettings never crash and never echo credentials', a
         }
       }
     }),
-    { numRuns: 3000 },
+    { numRuns: 10000 },
   );
   fc.assert(
     fc.property(fc.dictionary(fc.constantFrom('SECRETS_SOURCE', 'SECRETS_SCHEMA', 'NODE_ENV', 'SECRETS_MAX_FILE_BYTES', 'SECRETS_WATCH', 'SECRETS_POLL_MS', 'SECRETS_REQUIRE_MLOCK'), fc.string()), (env) => {
@@ -35,7 +35,7 @@ t.test('parseSources and readSettings never crash and never echo credentials', a
         if (!isSecretsError(error) || !['E_CONFIG', 'E_ENV_IN_PRODUCTION'].includes(error.code)) throw error;
       }
     }),
-    { numRuns: 3000 },
+    { numRuns: 10000 },
   );
-  t.ok(n >= 6000, `${n} random settings and URIs`);
+  t.ok(n >= 20000, `${n} random settings and URIs`);
 });

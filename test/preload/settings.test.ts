@@ -48,3 +48,8 @@ t.test('Function: readSettings', async (t) => {
   t.throws(() => readSettings({ ...base, SECRETS_SOURCE: 'file:///x,env:', NODE_ENV: 'production' }), { code: 'E_ENV_IN_PRODUCTION' });
   t.equal(readSettings({ ...base, SECRETS_SOURCE: 'env:', NODE_ENV: 'development' }).sources[0]?.kind, 'env');
 });
+
+t.test('Function: parseSources: malformed escapes are a ConfigError (found by fuzzing)', async (t) => {
+  t.throws(() => parseSources('file:///%'), { code: 'E_CONFIG', message: /malformed %-escape/ });
+  t.match(parseSources('file:///mnt/a%20b'), [{ kind: 'file', dir: '/mnt/a b' }]);
+});
