@@ -44,3 +44,21 @@ t.test('agrees with JSON.parse on random objects', async (t) => {
   );
   t.ok(n > 500, `${n} fields extracted`);
 });
+
+t.test('random bytes: a slice or a typed ProviderResponseError, nothing else', async (t) => {
+  let n = 0;
+  const before = arena.stats().liveSlices;
+  fc.assert(
+    fc.property(fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.string().map((s) => new Uint8Array(Buffer.from(`{"k":${s}`))), fc.string().map((s) => new Uint8Array(Buffer.from(`{"k":"${s}"}`)))), fc.constantFrom('k', 'password', ''), (bytes, key) => {
+      n++;
+      try {
+        extractJsonField(bytes, key, arena).free();
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'E_PROVIDER_RESPONSE') throw error;
+      }
+    }),
+    { numRuns: 5000 },
+  );
+  t.ok(n >= 5000, `${n} random inputs`);
+  t.equal(arena.stats().liveSlices, before, 'no slice leaked');
+});
