@@ -4,7 +4,8 @@ import { getLogger } from '../log/createLogger';
 import type { ProviderClient } from '../providers/Provider';
 import { ProviderRegistry } from '../providers/ProviderRegistry';
 import type { SecretsRuntime } from '../runtime/SecretsRuntime';
-import { displayUri, type SourceSpec } from '../sources/SourceSpec';
+import { displayUri, sourceLabels, type SourceSpec } from '../sources/SourceSpec';
+import { carryOver } from '../store/carryOver';
 import type { RawValue } from '../store/RawValue';
 import { deriveValues, type SecretSplit } from './deriveValues';
 
@@ -103,7 +104,7 @@ export class ProviderPoller {
     //     `fullCheckEvery` polls, and after a failure, fetch everything and let the digests decide.
     const isFull = this.#needsFull || ++this.#polls % (this.#options.fullCheckEvery ?? 12) === 0;
     for (const spec of this.#specs) {
-      const labels = new Set([spec.uri, ...(spec.failover ? [spec.failover.uri] : [])]);
+      const labels = new Set(sourceLabels(spec));
       // Names served by this source, grouped by the provider object they come from (`from` / `jsonKey`).
       const byObject = new Map<string, string[]>();
       for (const [name, v] of snap.values) {
@@ -165,7 +166,7 @@ export class ProviderPoller {
     const candidate = new Map<string, RawValue>();
     for (const [name, v] of snap.values) {
       if (fetched.has(name) || removed.has(name)) continue;
-      candidate.set(name, { slice: this.#runtime.arena.copyIn(v.slice.view), version: v.version, source: v.source, ...(v.origin ? { origin: v.origin } : {}) });
+      candidate.set(name, carryOver(this.#runtime.arena, v));
     }
     for (const [name, v] of fetched) candidate.set(name, v);
     // 5.

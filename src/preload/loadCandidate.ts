@@ -2,8 +2,10 @@ import type { ValidationProblem } from '../errors/ValidationError';
 import type { SecureArena } from '../memory/SecureArena';
 import { readMount, type MountLayout } from '../sources/file/readMount';
 import type { SourceSpec } from '../sources/SourceSpec';
+import type { PreloadSettings } from './settings';
 import { deriveValues, objectNameOf, type SecretSplit } from './deriveValues';
 import type { RawValue } from '../store/RawValue';
+import { releaseValues } from '../store/releaseValues';
 
 /** A candidate snapshot read from every source, before validation. */
 export interface Candidate {
@@ -28,6 +30,11 @@ export interface LoadCandidateOptions {
   /** Secrets read from another provider object or a JSON field of one. */
   splits?: ReadonlyMap<string, SecretSplit>;
   /** Values of skipped kinds to keep (reused from the current snapshot by the caller). */
+}
+
+/** The read options a preload's settings give (start-up and every reload use the same). */
+export function candidateOptionsOf(settings: PreloadSettings, env: NodeJS.ProcessEnv): LoadCandidateOptions {
+  return { env, maxFileBytes: settings.maxFileBytes, shouldStripTrailingNewline: settings.shouldStripTrailingNewline, startTimeoutMs: settings.startTimeoutMs };
 }
 
 /**
@@ -72,10 +79,7 @@ export function loadCandidateSync(specs: readonly SourceSpec[], names: readonly 
       }
     }
   } catch (error) {
-    for (const v of candidate.values.values()) {
-      v.slice.free();
-      v.previous?.free();
-    }
+    releaseValues(candidate.values.values());
     throw error;
   }
   return candidate;

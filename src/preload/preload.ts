@@ -7,7 +7,7 @@ import { SchemaValidator } from '../schema/SchemaValidator';
 import { SecretsRuntime } from '../runtime/SecretsRuntime';
 import { getRuntime, setRuntime } from '../runtime/runtimeSlot';
 import { installExitHooks } from './installExitHooks';
-import { loadCandidateSync } from './loadCandidate';
+import { candidateOptionsOf, loadCandidateSync } from './loadCandidate';
 import { EXIT_CONFIG, EXIT_UNAVAILABLE } from './exitCodes';
 import { splitsOf, type SecretSplit } from './deriveValues';
 import { readSettings, type PreloadSettings } from './settings';
@@ -87,16 +87,11 @@ export function loadSecretsSync(env: NodeJS.ProcessEnv): LoadedSecrets {
     onLockFailure: (info) =>
       getLogger().warn({ code: 'E_MEMLOCK', bytes: info.bytes, lockedBytes: info.lockedBytes }, 'secure memory could not be locked (RLIMIT_MEMLOCK): secrets may be swapped. Raise the memlock limit (ulimit -l) or set SECRETS_REQUIRE_MLOCK=1 to refuse to start.'),
   });
-  const candidate = loadCandidateSync(settings.sources, validator.names, runtime.arena, {
-    env,
-    maxFileBytes: settings.maxFileBytes,
-    shouldStripTrailingNewline: settings.shouldStripTrailingNewline,
-    startTimeoutMs: settings.startTimeoutMs,
-    splits: splitsOf(schema),
-  });
+  const splits = splitsOf(schema);
+  const candidate = loadCandidateSync(settings.sources, validator.names, runtime.arena, { ...candidateOptionsOf(settings, env), splits });
   // 4.
   runtime.apply(candidate.values, candidate.problems);
-  return { runtime, settings, envKeys: candidate.envKeys, failovers: candidate.failovers, splits: splitsOf(schema) };
+  return { runtime, settings, envKeys: candidate.envKeys, failovers: candidate.failovers, splits };
 }
 
 /** The exit code and the lines a failed load prints (never a value). */

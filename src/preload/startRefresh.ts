@@ -1,9 +1,11 @@
 import { getLogger } from '../log/createLogger';
 import type { SecretsRuntime } from '../runtime/SecretsRuntime';
+import { sourceLabels } from '../sources/SourceSpec';
+import { carryOver } from '../store/carryOver';
 import { MountWatcher } from '../watch/MountWatcher';
 import type { SecretSplit } from './deriveValues';
 import { ProviderPoller, type PollOutcome } from './ProviderPoller';
-import { loadCandidateSync } from './loadCandidate';
+import { candidateOptionsOf, loadCandidateSync } from './loadCandidate';
 import type { PreloadSettings } from './settings';
 
 /** Handles to stop refreshing (tests, shutdown). */
@@ -26,17 +28,11 @@ export function startRefresh(runtime: SecretsRuntime, settings: PreloadSettings,
     try {
       // Mounts and env: are re-read; provider values are carried over (the poller refreshes those), so a file
       // change never blocks on a backend.
-      const candidate = loadCandidateSync(settings.sources, runtime.validator.names, runtime.arena, {
-        env,
-        maxFileBytes: settings.maxFileBytes,
-        shouldStripTrailingNewline: settings.shouldStripTrailingNewline,
-        startTimeoutMs: settings.startTimeoutMs,
-        kinds: ['file', 'env'],
-      });
-      const providerLabels = new Set(settings.sources.flatMap((s) => (s.kind === 'provider' ? [s.uri, ...(s.failover ? [s.failover.uri] : [])] : [])));
+      const candidate = loadCandidateSync(settings.sources, runtime.validator.names, runtime.arena, { ...candidateOptionsOf(settings, env), kinds: ['file', 'env'] });
+      const providerLabels = new Set(settings.sources.flatMap((s) => (s.kind === 'provider' ? sourceLabels(s) : [])));
       const settled = new Set([...candidate.values.keys(), ...candidate.problems.map((p) => p.name)]);
       for (const [name, v] of runtime.snapshot?.values ?? []) {
-        if (!settled.has(name) && providerLabels.has(v.source)) candidate.values.set(name, { slice: runtime.arena.copyIn(v.slice.view), version: v.version, source: v.source, ...(v.origin ? { origin: v.origin } : {}) });
+        if (!settled.has(name) && providerLabels.has(v.source)) candidate.values.set(name, carryOver(runtime.arena, v));
       }
       lastFailure = undefined;
       const outcome = runtime.apply(candidate.values, candidate.problems);

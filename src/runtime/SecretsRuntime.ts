@@ -6,6 +6,7 @@ import { KeyedDigest } from '../memory/KeyedDigest';
 import { SecureArena, type SecureArenaOptions } from '../memory/SecureArena';
 import type { SchemaValidator } from '../schema/SchemaValidator';
 import type { RawValue } from '../store/RawValue';
+import { releaseValues } from '../store/releaseValues';
 import { Snapshot, type StoredSecret } from '../store/Snapshot';
 
 /** Payload of the `rotated` event. */
@@ -74,12 +75,7 @@ export class SecretsRuntime extends EventEmitter {
    * Takes ownership of every slice in `values` (stored or zeroed).
    */
   apply(values: Map<string, RawValue>, readProblems: readonly ValidationProblem[] = []): ApplyOutcome {
-    const release = () => {
-      for (const v of values.values()) {
-        v.slice.free();
-        v.previous?.free();
-      }
-    };
+    const release = () => releaseValues(values.values());
     // 2. and 3.
     const problems = [...readProblems];
     const failed = new Set(problems.map((p) => p.name));

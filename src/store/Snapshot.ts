@@ -1,4 +1,5 @@
 import type { LockedSlice } from '../memory/SecureArena';
+import { releaseValues } from './releaseValues';
 
 /** One stored value: bytes in locked memory, an opaque version and a keyed content digest. */
 export interface StoredSecret {
@@ -41,9 +42,6 @@ export class Snapshot {
 
   /** Zero and release every value (after the snapshot was replaced, or when a candidate is rejected). */
   release(): void {
-    for (const v of this.values.values()) {
-      v.slice.free();
-      v.previous?.free();
-    }
+    releaseValues(this.values.values());
   }
 }

@@ -6,6 +6,7 @@ import { UnsafeFileError } from '../../errors/UnsafeFileError';
 import type { ValidationProblem } from '../../errors/ValidationError';
 import type { LockedSlice, SecureArena } from '../../memory/SecureArena';
 import type { RawValue } from '../../store/RawValue';
+import { releaseValues } from '../../store/releaseValues';
 
 /** How a mount directory is laid out. */
 export type MountLayout = 'atomic-writer' | 'per-file' | 'plain';
@@ -127,10 +128,7 @@ export function readMount(dir: string, names: readonly string[], arena: SecureAr
     // 5. The writer deletes an old dir only after swapping `..data` away from it, so if `..data` still points
     //    where it pointed when we began, nothing we read was being deleted.
     if (isRetry || (layout === 'atomic-writer' && !stillPointsAt(root, dataDir))) {
-      for (const v of values.values()) {
-        v.slice.free();
-        v.previous?.free();
-      }
+      releaseValues(values.values());
       if (attempt < attempts) continue;
       throw new MountReadError(`Secrets mount ${dir} kept changing during ${attempts} read attempts; try again.`);
     }
