@@ -151,7 +151,7 @@ class ChainVerifier {
  * @example
  * ```ts
  * const r = await verifyAuditLog('/var/log/app/audit.jsonl');
- * if (!r.ok) console.error(`line ${r.line}: ${r.problem} (${r.detail})`);
+ * if (!r.ok) log.error({ line: r.line, problem: r.problem }, r.detail);
  * ```
  */
 export async function verifyAuditLog(source: string | readonly string[], options: VerifyAuditLogOptions = {}): Promise<VerifyAuditLogResult> {

@@ -6,7 +6,7 @@ import type { CacheStatus } from '../cache/SecretCache';
  * price of a value that outlives a callback. Prefer `use`, which lends a view of locked memory instead.
  *
  * The bytes are reachable only through {@link bytes} / {@link text}: `String(copy)`, `JSON.stringify(copy)` and
- * `util.inspect(copy)` (so `console.log` and loggers) print `[redacted]`. Call {@link dispose} as soon as the
+ * `util.inspect(copy)` (so printing and loggers) print `[redacted]`. Call {@link dispose} as soon as the
  * value is no longer needed: it zeroes the bytes (strings made by `text()` cannot be zeroed).
  *
  * @example
