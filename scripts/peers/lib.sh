@@ -1,0 +1,18 @@
+# Shared by the peer scripts (sourced, not run).
+
+# stop_pidfile <pidfile> <cmdline pattern>: stop the server whose pid the file holds — only if that pid is still
+# our server (a pid can be reused) — TERM, up to 10 s, then KILL; remove the file.
+stop_pidfile() {
+  local pidfile="$1" pattern="$2" pid
+  [ -f "$pidfile" ] || return 0
+  pid="$(cat "$pidfile" 2>/dev/null || true)"
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q -- "$pattern" "/proc/$pid/cmdline" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.25
+    done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
