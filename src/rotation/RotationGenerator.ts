@@ -14,4 +14,15 @@ import type { LockedSlice } from '../memory/SecureArena';
  * };
  * ```
  */
-export type RotationGenerator = (alloc: (length: number) => LockedSlice) => LockedSlice | Uint8Array | Promise<LockedSlice | Uint8Array>;
+export type RotationGenerator = (
+  alloc: (length: number) => LockedSlice,
+  context?: RotationGeneratorContext,
+) => LockedSlice | Uint8Array | Promise<LockedSlice | Uint8Array>;
+
+/**
+ * What a generator may read besides `alloc`: with a {@link RotationApplier}, the current value (e.g. to keep its
+ * user name, or to pick the other user of an alternating pair). A view into locked memory, valid during the call.
+ */
+export interface RotationGeneratorContext {
+  current?: { version: string; view: Buffer };
+}

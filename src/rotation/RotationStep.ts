@@ -9,5 +9,8 @@
  */
 export const ROTATION_STEPS = ['generate', 'stage', 'verify', 'promote', 'grace', 'retire'] as const;
 
-/** One of {@link ROTATION_STEPS}, or `rollback`. */
-export type RotationStep = (typeof ROTATION_STEPS)[number] | 'rollback';
+/**
+ * One of {@link ROTATION_STEPS}, `apply` (step 2b, between stage and verify, only when the rotation has a
+ * {@link RotationTarget}: the new value is put into the system it opens), or `rollback`.
+ */
+export type RotationStep = (typeof ROTATION_STEPS)[number] | 'apply' | 'rollback';

@@ -6,11 +6,11 @@ import { SecureArena, type LockedSlice } from '../memory/SecureArena';
 import type { FetchedSecret, ProviderClient } from '../providers/Provider';
 import { formatRotationPolicy } from './formatRotationPolicy';
 import { randomBytesGenerator } from './randomBytesGenerator';
-import type { RotateOptions, RotationVerifier } from './RotateOptions';
+import type { RotateOptions, RotationChange, RotationVerifier } from './RotateOptions';
 import type { RotationBackend, RotationIo, StagedVersion } from './RotationBackend';
 import { rotationBackendFor } from './rotationBackendFor';
 import { rotationError } from './rotationError';
-import type { RotationGenerator } from './RotationGenerator';
+import type { RotationGenerator, RotationGeneratorContext } from './RotationGenerator';
 import type { RotationHooks } from './RotationHooks';
 import type { RotationPolicy } from './RotationPolicy';
 import type { RotationResult } from './RotationResult';
@@ -154,9 +154,10 @@ export class SecretRotator {
     // 0. The state before step 2 (a failure here counts as one of step 2, whose precondition it is).
     let state: RotationState;
     let adopted: RotationVersion | undefined;
+    let discarded = 0;
     try {
       state = options.state?.path === path ? options.state : await this.#backend.inspect(path);
-      ({ state, adopted } = await this.#settlePending(path, state, options, io, report));
+      ({ state, adopted, discarded } = await this.#settlePending(path, state, options, io, report));
     } catch (error) {
       await report.failed('stage', mark, error);
       throw rotationError(path, 'stage', error, 'nothing of this rotation was written.');
@@ -166,12 +167,26 @@ export class SecretRotator {
     let step: RotationStep = 'generate';
     const cell: { slice?: LockedSlice } = {};
     let staged: StagedVersion | undefined;
+    // With an applier: the current (and previous) values, for the generator and the target's apply/restore.
+    const lent: { current?: LockedSlice; previous?: LockedSlice } = {};
+    let isApplied = false;
     try {
+      if (options.applier) {
+        // 0b. A crash may have left the system on a discarded pending value: put it back on the current one.
+        mark = performance.now();
+        await this.#lendValues(path, state, lent, options.signal);
+        if (discarded > 0) {
+          await this.#callApplier('restore', options, this.#change(path, state, lent));
+          await report.event({ step: 'rollback', outcome: 'ok', version: base.version, reason: 'applier-restored' }, mark);
+        }
+      }
       // 1. Generate the new value straight into locked memory (a resumed rotation's value is in the backend).
+      step = 'generate';
       mark = performance.now();
       if (adopted) await report.event({ step, outcome: 'skipped', reason: 'resumed', version: adopted.version }, mark);
       else {
-        cell.slice = await this.#generate(options.generator ?? DEFAULT_GENERATOR);
+        const context = lent.current ? { current: { version: base.version, view: lent.current.view } } : undefined;
+        cell.slice = await this.#generate(options.generator ?? DEFAULT_GENERATOR, context);
         await report.event({ step, outcome: 'ok' }, mark);
       }
       // 2. Stage it as a pending version, not current; make sure no concurrent rotation staged first.
@@ -184,6 +199,18 @@ export class SecretRotator {
       } else {
         staged = await this.#backend.stage(path, cell.slice!.view, state, io);
         await this.#backend.confirm(path, staged, state, io);
+        await report.event({ step, outcome: 'ok', version: staged.version }, mark);
+      }
+      // 2b. Apply: put the pending value in force in the system it opens (a database role), so that step 3 can
+      //     check it for real. From here on, a failure restores the system to the current value.
+      if (options.applier) {
+        step = 'apply';
+        mark = performance.now();
+        checkAbort(options.signal, path);
+        cell.slice ??= await this.#readLocked(path, staged.version, options.signal);
+        isApplied = true;
+        const change = this.#change(path, state, lent);
+        await this.#callApplier('apply', options, { ...change, candidate: { version: staged.version, view: cell.slice.view } });
         await report.event({ step, outcome: 'ok', version: staged.version }, mark);
       }
       // 3. Verify: read back and compare digests, then the app's check.
@@ -200,10 +227,13 @@ export class SecretRotator {
       await report.event({ step, outcome: 'ok', version: staged.version }, mark);
     } catch (error) {
       await report.failed(step, mark, error, staged?.version);
-      const outcome = staged === undefined ? `nothing was staged; version ${base.version} is still current.` : await this.#undo(path, staged, state, io, report);
+      let outcome = staged === undefined ? `nothing was staged; version ${base.version} is still current.` : await this.#undo(path, staged, state, io, report);
+      if (isApplied) outcome += ' ' + (await this.#restoreApplier(path, state, lent, options, report));
       throw rotationError(path, step, error, outcome);
     } finally {
       cell.slice?.free();
+      lent.current?.free();
+      lent.previous?.free();
     }
 
     // 5. Grace: the previous version stays readable until graceEndsAt.
@@ -392,9 +422,9 @@ export class SecretRotator {
     options: { staleAfterMs?: number; onStale?: 'rollback' | 'resume' },
     io: RotationIo,
     report: StepReporter,
-  ): Promise<{ state: RotationState; adopted?: RotationVersion }> {
+  ): Promise<{ state: RotationState; adopted?: RotationVersion; discarded: number }> {
     if (!state.current) throw new SecretNotFoundError(`Secret "${path}" has no current version: write a value before rotating it.`);
-    if (state.pending.length === 0) return { state };
+    if (state.pending.length === 0) return { state, discarded: 0 };
     const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_MS;
     const now = this.#now();
     const fresh = state.pending.find((p) => p.createdAt === undefined || now - p.createdAt.getTime() < staleAfterMs);
@@ -407,18 +437,19 @@ export class SecretRotator {
     }
     const [newest, ...older] = state.pending as [RotationVersion, ...RotationVersion[]];
     const isResume = options.onStale === 'resume';
-    for (const pending of isResume ? older : state.pending) {
+    const stale = isResume ? older : state.pending;
+    for (const pending of stale) {
       const mark = performance.now();
       await this.#backend.discardStale(path, pending, state, io);
       await report.event({ step: 'rollback', outcome: 'ok', version: pending.version, reason: 'stale-pending' }, mark);
     }
-    if (isResume) return { state, adopted: newest };
-    return { state: await this.#backend.inspect(path) };
+    if (isResume) return { state, adopted: newest, discarded: stale.length };
+    return { state: await this.#backend.inspect(path), discarded: stale.length };
   }
 
-  async #generate(generator: RotationGenerator): Promise<LockedSlice> {
+  async #generate(generator: RotationGenerator, context?: RotationGeneratorContext): Promise<LockedSlice> {
     const arena = this.#lockedArena();
-    const out = await generator((length) => arena.alloc(length));
+    const out = await generator((length) => arena.alloc(length), context);
     if (out instanceof Uint8Array) {
       try {
         if (out.length === 0) throw new RotationError('generate', 'The generator returned an empty value.');
@@ -432,6 +463,68 @@ export class SecretRotator {
       throw new RotationError('generate', 'The generator returned an empty value.');
     }
     return out;
+  }
+
+  /** Read the current value (and the previous one while readable) into locked memory for a rotation applier. */
+  async #lendValues(path: string, state: RotationState, lent: { current?: LockedSlice; previous?: LockedSlice }, signal?: AbortSignal): Promise<void> {
+    lent.current = await this.#readLocked(path, state.current!.version, signal);
+    if (state.previous?.isReadable) {
+      try {
+        lent.previous = await this.#readLocked(path, state.previous.version, signal);
+      } catch (error) {
+        // A previous version retired meanwhile is simply not offered.
+        if (!(error instanceof SecretNotFoundError)) throw error;
+      }
+    }
+  }
+
+  #change(path: string, state: RotationState, lent: { current?: LockedSlice; previous?: LockedSlice }): RotationChange {
+    return {
+      path,
+      current: { version: state.current!.version, view: lent.current!.view },
+      ...(lent.previous && state.previous ? { previous: { version: state.previous.version, view: lent.previous.view } } : {}),
+    };
+  }
+
+  /** A target call bounded by `applierTimeoutMs`; what it throws is summarised (its message could quote a value). */
+  async #callApplier(which: 'apply' | 'restore', options: RotateOptions, change: RotationChange): Promise<void> {
+    const applier = options.applier!;
+    const timeoutMs = options.applierTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
+    const controller = new AbortController();
+    const signal = options.signal && which === 'apply' ? AbortSignal.any([controller.signal, options.signal]) : controller.signal;
+    let timer: NodeJS.Timeout | undefined;
+    const stop = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new RotationError(which, `The rotation applier's ${which} of "${change.path}" did not finish within ${timeoutMs} ms.`);
+        controller.abort(error);
+        reject(error);
+      }, timeoutMs);
+    });
+    try {
+      const call = which === 'apply' ? () => applier.apply(change as RotationChange & { candidate: NonNullable<RotationChange['candidate']> }, signal) : () => applier.restore(change, signal);
+      await Promise.race([Promise.resolve().then(call), stop]);
+    } catch (error) {
+      if (isSecretsError(error)) throw error;
+      const sqlState = (error as { code?: unknown } | null)?.code;
+      const code = typeof sqlState === 'string' && /^[A-Z0-9_]{1,20}$/.test(sqlState) ? ` (code ${sqlState})` : '';
+      throw new RotationError(which, `The rotation applier's ${which} of "${change.path}" threw ${nameOf(error)}${code} (its message is withheld: it could quote the value).`);
+    } finally {
+      clearTimeout(timer);
+      stop.catch(() => undefined);
+    }
+  }
+
+  /** After a failed rotation whose value was applied: put the target back on the current value. */
+  async #restoreApplier(path: string, state: RotationState, lent: { current?: LockedSlice; previous?: LockedSlice }, options: RotateOptions, report: StepReporter): Promise<string> {
+    const mark = performance.now();
+    try {
+      await this.#callApplier('restore', options, this.#change(path, state, lent));
+      await report.safe({ step: 'rollback', outcome: 'ok', version: state.current!.version, reason: 'applier-restored' }, mark);
+      return `The system was restored (applier) to version ${state.current!.version}.`;
+    } catch (error) {
+      await report.failed('rollback', mark, error, state.current!.version);
+      return `Restoring the system (applier) failed too (${isSecretsError(error) ? error.code : 'E_UNEXPECTED'}): run the rotation again (it restores the system first) or restore it by hand.`;
+    }
   }
 
   async #readLocked(path: string, version: string, signal?: AbortSignal): Promise<LockedSlice> {

@@ -9,7 +9,7 @@ export {
   type RotateDueReport,
   type RotateDueFailure,
 } from './RotationScheduler';
-export type { RotateOptions, RotationCandidate, RotationVerifier } from './RotateOptions';
+export type { RotateOptions, RotationApplier, RotationCandidate, RotationChange, RotationValue, RotationVerifier } from './RotateOptions';
 export type { RotationResult } from './RotationResult';
 export type { RotationHooks } from './RotationHooks';
 export type { RotationStepEvent } from './RotationStepEvent';
@@ -18,7 +18,7 @@ export type { RotationState } from './RotationState';
 export type { RotationVersion } from './RotationVersion';
 export type { RotationPolicy } from './RotationPolicy';
 export type { VersionViews, VersionView } from './VersionViews';
-export type { RotationGenerator } from './RotationGenerator';
+export type { RotationGenerator, RotationGeneratorContext } from './RotationGenerator';
 export { randomBytesGenerator, type RandomBytesGeneratorOptions } from './randomBytesGenerator';
 export { passwordGenerator, type PasswordPolicy } from './passwordGenerator';
 export { formatRotationPolicy } from './formatRotationPolicy';
