@@ -1,0 +1,256 @@
+#!/usr/bin/env node
+'use strict';
+/* global fetch */
+// Credential rotation under load (`npm run load:postgres`, after `npm run build`; CI runs it): docs/rotation.md.
+//
+//  1. Real peers: PostgreSQL (scripts/peers.sh start postgres) and the secret store (moto or OpenBao).
+//  2. Two login roles; the store holds `db-credentials` = {"username","password"} for the first one.
+//  3. examples/postgres/server.js under the preload (`node -r ./register.js`, provider polling every second), with
+//     a RotatingPool over DB_USER / DB_PASSWORD.
+//  4. autocannon drives GET /query (SELECT 1 through the pool) at a fixed rate while the credential is rotated
+//     every few seconds with postgresRotation (single-user or alternating-users), from this process, as an
+//     operator's rotation job would.
+//  5. Prints one JSON line per run: queries ok/failed, rotations ok/failed, switches the app made, the slowest
+//     rotation; exits non-zero when a check fails (alternating users: 0 failed queries; every rotation ok; the
+//     app switched at least once per rotation but the last; no planted password in the server's output).
+//
+// Settings (environment): PGLOAD_DURATION_S (60), PGLOAD_ROTATE_MS (5000), PGLOAD_RATE (250 queries/s),
+// PGLOAD_STORE (aws | vault, default both), PGLOAD_STRATEGY (single-user | alternating-users, default both),
+// PGLOAD_CORE (1: also take a core dump of the app at the end and count the planted passwords in it; a figure, not a check).
+const { execFileSync, spawn } = require('node:child_process');
+const { randomBytes } = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const readline = require('node:readline');
+const autocannon = require('autocannon');
+const { Client } = require('pg');
+
+const ROOT = path.join(__dirname, '..', '..');
+const DIST = path.join(ROOT, 'dist');
+const { postgresRotation } = require(path.join(DIST, 'postgres'));
+const { SecretRotator } = require(path.join(DIST, 'rotation'));
+const { ProviderRegistry } = require(path.join(DIST, 'providers'));
+
+const env = process.env;
+const PG = { host: '127.0.0.1', port: 55432, database: 'postgres', user: 'vc_admin', password: 'vc-admin-password' };
+const STORES = {
+  aws: {
+    env: { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_EC2_METADATA_DISABLED: 'true' },
+    uri: (prefix) => `aws://us-east-1/${prefix}/?endpoint=${encodeURIComponent('http://127.0.0.1:5000')}&timeoutMs=3000&retries=1`,
+  },
+  vault: { env: { VAULT_TOKEN: 'vc-dev-root-token' }, uri: (prefix) => `vault://127.0.0.1:8200/secret/${prefix}?tls=0&retries=1` },
+};
+
+async function admin(fn) {
+  const c = new Client(PG);
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** One run: a store, a strategy, a duration. Resolves with the figures. */
+async function runOnce({ store, strategy, durationS, rotateMs, rate }) {
+  execFileSync('bash', [path.join(ROOT, 'scripts', 'peers.sh'), 'start', store], { stdio: 'ignore' });
+  execFileSync('bash', [path.join(ROOT, 'scripts', 'peers.sh'), 'start', 'postgres'], { stdio: 'ignore' });
+  const tag = randomBytes(4).toString('hex');
+  const roles = [`vc_load_${tag}_a`, `vc_load_${tag}_b`];
+  const initial = 'P' + randomBytes(18).toString('base64url');
+  await admin(async (c) => {
+    for (const r of roles) await c.query(`CREATE ROLE ${r} WITH LOGIN PASSWORD '${initial}'`);
+  });
+  const prefix = `pgload-${tag}`;
+  const uri = STORES[store].uri(prefix);
+  Object.assign(process.env, STORES[store].env); // the SDKs read their credentials from the environment
+  const storeEnv = process.env;
+  const client = await ProviderRegistry.withBuiltins().create(new URL(uri), { env: storeEnv });
+  const planted = [initial];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vc-pgload-'));
+  let server;
+  try {
+    await client.put('db-credentials', Buffer.from(JSON.stringify({ username: roles[0], password: initial })));
+    server = spawn(process.execPath, ['-r', path.join(ROOT, 'register.js'), path.join(ROOT, 'examples', 'postgres', 'server.js')], {
+      cwd: ROOT,
+      env: {
+        PATH: env.PATH ?? '',
+        HOME: env.HOME ?? '/tmp',
+        ...STORES[store].env,
+        NODE_ENV: 'production',
+        SECRETS_SOURCE: uri,
+        SECRETS_SCHEMA: path.join(ROOT, 'examples', 'postgres', 'schema.js'),
+        SECRETS_POLL_MS: '1000',
+        SECRETS_LOG_DESTINATION: path.join(dir, 'server.log'),
+        PGHOST: PG.host,
+        PGPORT: String(PG.port),
+        PGDATABASE: PG.database,
+        PG_POOL_MAX: '10',
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    server.stderr.on('data', (d) => (err += d.toString()));
+    const events = [];
+    const waiters = [];
+    readline.createInterface({ input: server.stdout }).on('line', (line) => {
+      out += line + '\n';
+      let e;
+      try {
+        e = JSON.parse(line);
+      } catch {
+        return;
+      }
+      events.push(e);
+      for (const w of [...waiters]) if (w.pred(e)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(e));
+    });
+    const waitFor = (pred, ms) =>
+      new Promise((resolve, reject) => {
+        const found = events.find(pred);
+        if (found) return resolve(found);
+        const timer = setTimeout(() => reject(new Error(`server: no such event within ${ms} ms; stderr: ${err.slice(-600)}`)), ms);
+        waiters.push({ pred, resolve: (e) => (clearTimeout(timer), resolve(e)) });
+      });
+    const exited = new Promise((resolve) => server.on('exit', (code, signal) => resolve({ code, signal })));
+    const listening = await Promise.race([waitFor((e) => e.event === 'listening', 30_000), exited.then((x) => Promise.reject(new Error(`server exited ${JSON.stringify(x)}: ${err.slice(-800)}`)))]);
+    const base = `http://127.0.0.1:${listening.port}`;
+
+    // Rotations every rotateMs while the load runs.
+    const rotator = new SecretRotator({ client });
+    const rotation = postgresRotation({ strategy, users: roles, admin: { ...PG, password: () => PG.password } });
+    const rotations = { ok: 0, failed: 0, maxMs: 0, codes: {} };
+    let stop = false;
+    const rotating = (async () => {
+      while (!stop) {
+        await new Promise((r) => setTimeout(r, rotateMs));
+        if (stop) break;
+        const t0 = performance.now();
+        try {
+          await rotator.rotate('db-credentials', {
+            ...rotation,
+            verify: async (c, s) => {
+              await rotation.verify(c, s);
+              planted.push(JSON.parse(Buffer.from(c.view).toString()).password);
+              return true;
+            },
+            gracePeriodMs: 3_600_000,
+          });
+          rotations.ok++;
+        } catch (error) {
+          rotations.failed++;
+          const code = error.code ?? error.name;
+          rotations.codes[code] = (rotations.codes[code] ?? 0) + 1;
+        }
+        rotations.maxMs = Math.max(rotations.maxMs, Math.round(performance.now() - t0));
+      }
+    })();
+    const result = await autocannon({ url: `${base}/query`, connections: 10, overallRate: rate, duration: durationS });
+    stop = true;
+    await rotating;
+    const stats = await (await fetch(`${base}/stats`)).json();
+    // What a core dump of the app holds (PGLOAD_CORE=1): pg needs the password as a JS string per login.
+    let inCore;
+    if (env.PGLOAD_CORE === '1') {
+      const corePrefix = path.join(dir, 'core');
+      execFileSync('gcore', ['-o', corePrefix, String(server.pid)], { stdio: 'ignore', timeout: 120_000 });
+      const found = scanFile(`${corePrefix}.${server.pid}`, planted);
+      fs.rmSync(`${corePrefix}.${server.pid}`, { force: true });
+      inCore = { passwords: planted.length, found: found.size, currentFound: found.has(planted[planted.length - 1]) };
+    }
+    server.stdin.end('exit\n');
+    await exited;
+    const text = out + err + fs.readFileSync(path.join(dir, 'server.log'), 'utf8');
+    const leaked = planted.filter((p) => text.includes(p)).length;
+    return {
+      store,
+      strategy,
+      durationS,
+      queries: result.requests.total,
+      qps: Math.round(result.requests.total / durationS),
+      ok: stats.ok,
+      failed: stats.failed,
+      non2xx: result.non2xx,
+      transportErrors: result.errors + result.timeouts,
+      errorCodes: stats.errors,
+      rotations: rotations.ok,
+      rotationsFailed: rotations.failed,
+      rotationCodes: rotations.codes,
+      slowestRotationMs: rotations.maxMs,
+      switches: stats.switches,
+      leaked,
+      ...(inCore ? { inCore } : {}),
+    };
+  } finally {
+    if (server && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+    await client.close();
+    await admin(async (c) => {
+      for (const r of roles) await c.query(`DROP ROLE IF EXISTS ${r}`);
+    }).catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Which of `needles` occur in a (possibly huge, sparse) file: read in chunks with an overlap. */
+function scanFile(file, needles) {
+  const found = new Set();
+  const bufs = needles.map((n) => Buffer.from(n));
+  const overlap = Math.max(...bufs.map((b) => b.length));
+  const fd = fs.openSync(file, 'r');
+  const chunk = Buffer.alloc(16 * 1024 * 1024 + overlap);
+  try {
+    let pos = 0;
+    let carry = 0;
+    for (;;) {
+      const n = fs.readSync(fd, chunk, carry, chunk.length - carry, pos);
+      if (n === 0) break;
+      pos += n;
+      const view = chunk.subarray(0, carry + n);
+      // Skip all-zero chunks (sparse regions) quickly.
+      if (view.some((b) => b !== 0)) bufs.forEach((b, i) => view.includes(b) && found.add(needles[i]));
+      carry = Math.min(overlap, view.length);
+      view.copy(chunk, 0, view.length - carry);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return found;
+}
+
+/** The checks a run must pass; returns the failures. */
+function check(r) {
+  const problems = [];
+  if (r.strategy === 'alternating-users' && r.failed > 0) problems.push(`${r.failed} failed queries with alternating users`);
+  if (r.transportErrors > 0) problems.push(`${r.transportErrors} transport errors`);
+  if (r.rotationsFailed > 0) problems.push(`${r.rotationsFailed} failed rotations ${JSON.stringify(r.rotationCodes)}`);
+  if (r.rotations < 1) problems.push('no rotation happened');
+  if (r.switches < r.rotations - 1) problems.push(`the app switched ${r.switches} times for ${r.rotations} rotations`);
+  if (r.leaked > 0) problems.push(`${r.leaked} planted passwords in the server's output`);
+  return problems;
+}
+
+module.exports = { runOnce, check };
+
+if (require.main === module) {
+  const durationS = Number(env.PGLOAD_DURATION_S ?? 60);
+  const rotateMs = Number(env.PGLOAD_ROTATE_MS ?? 5_000);
+  const rate = Number(env.PGLOAD_RATE ?? 250);
+  const stores = env.PGLOAD_STORE ? [env.PGLOAD_STORE] : ['aws', 'vault'];
+  const strategies = env.PGLOAD_STRATEGY ? [env.PGLOAD_STRATEGY] : ['alternating-users', 'single-user'];
+  (async () => {
+    let failed = false;
+    for (const store of stores) {
+      for (const strategy of strategies) {
+        const r = await runOnce({ store, strategy, durationS, rotateMs, rate });
+        const problems = check(r);
+        process.stdout.write(JSON.stringify({ ...r, problems }) + '\n');
+        if (problems.length > 0) failed = true;
+      }
+    }
+    process.exitCode = failed ? 1 : 0;
+  })().catch((error) => {
+    process.stderr.write(`load:postgres failed: ${error.stack ?? error}\n`);
+    process.exitCode = 1;
+  });
+}
