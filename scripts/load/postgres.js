@@ -104,7 +104,11 @@ async function runOnce({ store, strategy, durationS, rotateMs, rate }) {
         return;
       }
       events.push(e);
-      for (const w of [...waiters]) if (w.pred(e)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(e));
+      for (const w of [...waiters]) {
+        if (!w.pred(e)) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(e);
+      }
     });
     const waitFor = (pred, ms) =>
       new Promise((resolve, reject) => {
