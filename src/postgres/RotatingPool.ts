@@ -28,7 +28,7 @@ export interface PgPoolLike {
 /** Options of {@link RotatingPool}. */
 export interface RotatingPoolOptions {
   /** The app's `pg` module (`require('pg')`), so the pool is the version the app uses. */
-  pg: { Pool: new (config: Record<string, unknown>) => PgPoolLike };
+  pg: { Pool: new (config: never) => unknown };
   /** Pool settings without user and password (host, port, database, max, ssl, ...). */
   config?: Record<string, unknown>;
   credentials: PgCredentialSource;
@@ -44,6 +44,9 @@ export interface RotatingPoolOptions {
  * credential; on rotation a new pool is made and the old one drains (idle connections close at once, checked-out
  * ones when released, at the latest after `drainMs`). With alternating users the old credential stays valid for
  * the grace period, so no query fails; with a single user, connections opened before the switch keep working.
+ *
+ * Events: `switched` ({ version }) after a rotation, `connect` ({ user }) per new connection, `error` (an idle
+ * connection's error, from `pg`).
  *
  * The password is never stored by the helper: `pg` asks for it per new connection through its password
  * callback, which returns a fresh copy from locked memory; the helper removes it from the connected client right
@@ -117,10 +120,12 @@ export class RotatingPool extends EventEmitter {
 
   #make(): PgPoolLike {
     const { credentials } = this.#options;
-    const pool = new this.#options.pg.Pool({ ...this.#options.config, user: credentials.user(), password: () => credentials.password() });
-    pool.on('connect', ((client: { password?: unknown }) => {
+    const Pool = this.#options.pg.Pool as unknown as new (config: Record<string, unknown>) => PgPoolLike;
+    const pool = new Pool({ ...this.#options.config, user: credentials.user(), password: () => credentials.password() });
+    pool.on('connect', ((client: { password?: unknown; user?: unknown }) => {
       // pg keeps the resolved password on the client after login; it is not needed any more.
       client.password = undefined;
+      this.emit('connect', { user: typeof client.user === 'string' ? client.user : undefined });
     }) as (arg: never) => void);
     pool.on('error', ((error: Error) => this.emit('error', error)) as (arg: never) => void);
     return pool;
