@@ -12,7 +12,8 @@
 //     operator's rotation job would.
 //  5. Prints one JSON line per run: queries ok/failed, rotations ok/failed, switches the app made, the slowest
 //     rotation; exits non-zero when a check fails (alternating users: 0 failed queries; every rotation ok; the
-//     app switched at least once per rotation but the last; no planted password in the server's output).
+//     app switched at least once per rotation but the last; no planted password in the server's output, its
+//     operational log or its /proc/<pid>/environ).
 //
 // Settings (environment): PGLOAD_DURATION_S (60), PGLOAD_ROTATE_MS (5000), PGLOAD_RATE (250 queries/s),
 // PGLOAD_STORE (aws | vault, default both), PGLOAD_STRATEGY (single-user | alternating-users | dynamic, default all;
@@ -307,6 +308,7 @@ async function runOnce({ store, strategy, durationS, rotateMs, rate }) {
     stop = true;
     await rotating;
     const stats = await (await fetch(`${base}/stats`)).json();
+    const environ = fs.readFileSync(`/proc/${server.pid}/environ`, 'latin1');
     // What a core dump of the app holds (PGLOAD_CORE=1): pg needs the password as a JS string per login.
     let inCore;
     if (env.PGLOAD_CORE === '1') {
@@ -318,7 +320,7 @@ async function runOnce({ store, strategy, durationS, rotateMs, rate }) {
     }
     server.stdin.end('exit\n');
     await exited;
-    const text = out + err + fs.readFileSync(path.join(dir, 'server.log'), 'utf8');
+    const text = out + err + environ + fs.readFileSync(path.join(dir, 'server.log'), 'utf8');
     const leaked = planted.filter((p) => text.includes(p)).length;
     return {
       store,
