@@ -122,27 +122,31 @@ for (const peer of STORES) {
       });
     }
 
-    t.test('single-user: SIGKILL between apply and promote; the next rotation restores, then rotates', async (t) => {
-      const [role] = await createRoles(1);
-      t.teardown(() => dropRoles([role!.user]));
+    for (const strategy of ['single-user', 'alternating-users'] as const) {
+    t.test(`${strategy}: SIGKILL between apply and promote; the next rotation restores, then rotates`, async (t) => {
+      const [role, other] = await createRoles(2);
+      t.teardown(() => dropRoles([role!.user, other!.user]));
       const prefix = uniquePrefix(`pg-crash-${peer}`);
       const crashClient = await makePeerClient(peer, prefix);
       t.teardown(() => crashClient.close());
       const path = 'crash/db-credentials';
       await crashClient.put(path, credentials(role!.user, role!.password));
-      const child = spawnRotateChild({ ROT_PEER: peer, ROT_PREFIX: prefix, ROT_PATH: path, ROT_CRASH_AFTER: 'apply', ROT_PG: 'single-user', PG_ROLE_A: role!.user });
+      const child = spawnRotateChild({ ROT_PEER: peer, ROT_PREFIX: prefix, ROT_PATH: path, ROT_CRASH_AFTER: 'apply', ROT_PG: strategy, PG_ROLE_A: role!.user, ...(strategy === 'alternating-users' ? { PG_ROLE_B: other!.user } : {}) });
       await child.ready;
       const exit = await child.exited;
       t.equal(exit.signal, 'SIGKILL', `the child died between apply and promote (${child.stderr().slice(-300)})`);
-      // The database took the pending password; the store still names the old one as current.
-      t.notOk(await canLogin(role!.user, role!.password), 'after the crash the current credential is broken (why recovery matters)');
+      if (strategy === 'single-user') {
+        // The database took the pending password; the store still names the old one as current.
+        t.notOk(await canLogin(role!.user, role!.password), 'after the crash the current credential is broken (why recovery matters)');
+      } else t.ok(await canLogin(role!.user, role!.password), 'alternating users: the current credential survives the crash');
       const crashRotator = new SecretRotator({ client: crashClient });
       const { events, onStep } = recorder();
-      await crashRotator.rotate(path, { ...postgresRotation({ strategy: 'single-user', admin: adminOptions() }), staleAfterMs: 0 }, { onStep });
+      await crashRotator.rotate(path, { ...postgresRotation({ strategy, users: [role!.user, other!.user], admin: adminOptions() }), staleAfterMs: 0 }, { onStep });
       const kinds = events.map((e) => `${e.step}:${e.outcome}${e.reason ? ':' + e.reason : ''}`);
       t.ok(kinds.includes('rollback:ok:stale-pending') && kinds.includes('rollback:ok:applier-restored'), `recovered first (${kinds.join(', ')})`);
       const now = await current(crashClient, path);
       t.ok(await canLogin(now.username, now.password), 'the store and the database agree again');
     });
+    }
   });
 }
