@@ -1,4 +1,5 @@
 import t from 'tap';
+import { removeSecretVariables } from '../../src/preload/preload';
 import { readSettings } from '../../src/preload/settings';
 import { parseSources } from '../../src/sources/parseSources';
 
@@ -66,4 +67,20 @@ t.test('Function: readSettings: the production guard is on unless NODE_ENV is ex
 t.test('Function: parseSources: malformed escapes are a ConfigError (found by fuzzing)', async (t) => {
   t.throws(() => parseSources('file:///%'), { code: 'E_CONFIG', message: /malformed %-escape/ });
   t.match(parseSources('file:///mnt/a%20b'), [{ kind: 'file', dir: '/mnt/a b' }]);
+});
+
+t.test('Function: removeSecretVariables', async (t) => {
+  const env: NodeJS.ProcessEnv = { DB_PASSWORD: 'a', DATABASE_PASSWORD: 'b', KEY: 'c', PORT: '80', PLAIN: 'd', PATH: '/bin' };
+  const removed = removeSecretVariables(
+    {
+      DB_PASSWORD: { format: String, default: null, sensitive: true, env: 'DATABASE_PASSWORD' },
+      KEY: { format: 'secret-hex', default: null },
+      PORT: { format: 'port', default: 80, env: 'PORT' },
+      PLAIN: { format: String, default: null },
+      ABSENT: { format: 'secret', default: null },
+    },
+    env,
+  );
+  t.same(removed, ['DB_PASSWORD', 'DATABASE_PASSWORD', 'KEY'], 'names of secrets and their convict env names, in schema order');
+  t.same(Object.keys(env).sort(), ['PATH', 'PLAIN', 'PORT'], 'settings and unrelated variables stay');
 });
