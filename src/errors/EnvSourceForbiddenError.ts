@@ -1,7 +1,8 @@
 import { SecretsError, type SecretsErrorOptions } from './SecretsError';
 
 /**
- * The `env:` source was configured while NODE_ENV=production. Mount the secrets or use a provider instead.
+ * The `env:` source was configured while NODE_ENV is not `development` or `test` (production, any other value, or
+ * unset). Mount the secrets or use a provider instead.
  *
  * Code: `E_ENV_IN_PRODUCTION`.
  */

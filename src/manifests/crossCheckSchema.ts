@@ -194,7 +194,11 @@ function checkPreload(pod: PodSpecRef, c: ContainerRef, mountPath: string, docs:
   }
   const nodeEnv = envValue(env, 'NODE_ENV');
   if (nodeEnv !== UNKNOWN && nodeEnv !== 'production') {
-    drafts.push({ severity: 'warning', rule: 'preload-settings', path: nodeEnv === undefined ? [...c.path, 'env'] : envPath('NODE_ENV'), message: `container ${c.name} does not set NODE_ENV=production, so the production guards (no env: source, no values from process.env) are off.`, fix: 'Add env NODE_ENV=production.' });
+    const isDevelopment = nodeEnv === 'development' || nodeEnv === 'test';
+    const message = isDevelopment
+      ? `container ${c.name} sets NODE_ENV=${nodeEnv}, which turns the preload's production guards off (env: source allowed, variables named like secrets kept in process.env); set NODE_ENV=production.`
+      : `container ${c.name} does not set NODE_ENV=production: the preload's guards stay on (only development and test turn them off), but the audit defaults (fail-closed, no random HMAC key) follow NODE_ENV=production exactly.`;
+    drafts.push({ severity: 'warning', rule: 'preload-settings', path: nodeEnv === undefined ? [...c.path, 'env'] : envPath('NODE_ENV'), message, fix: 'Add env NODE_ENV=production.' });
   }
   return drafts;
 }

@@ -3,7 +3,8 @@ import { isSecretsError } from '../errors/SecretsError';
 import type { ValidationProblem } from '../errors/ValidationError';
 import { configureLogger, getLogger } from '../log/createLogger';
 import { loadSchema } from '../schema/loadSchema';
-import { SchemaValidator } from '../schema/SchemaValidator';
+import { isSecretProperty, SchemaValidator } from '../schema/SchemaValidator';
+import type { SecretsSchema } from '../schema/SecretsSchema';
 import { SecretsRuntime } from '../runtime/SecretsRuntime';
 import { getRuntime, setRuntime } from '../runtime/runtimeSlot';
 import { installExitHooks } from './installExitHooks';
@@ -18,8 +19,9 @@ export { EXIT_CONFIG, EXIT_UNAVAILABLE };
  * The preload: runs before the app's first line (`node -r @valuecanvas/secrets/register app.js`).
  *
  * 1. Do nothing off the main thread (workers and pino transports inherit --require) or when already loaded.
- * 2. Read settings from the environment; refuse `env:` in production.
- * 3. Load the schema; read every source into locked memory (providers through a blocking worker).
+ * 2. Read settings from the environment; refuse `env:` outside development (NODE_ENV development or test).
+ * 3. Load the schema; in production remove variables named like its secrets from process.env (before any
+ *    worker or the app can read them); read every source into locked memory (providers through a worker).
  * 4. Validate the whole snapshot; any problem -> exit 78 (69 when a backend is unreachable), one line per
  *    problem naming the secret and the reason, and one structured pino record. Never a value.
  * 5. Publish the runtime, install exit hooks (zero on exit, signals, fatal exceptions).
@@ -38,12 +40,13 @@ export function runPreload(env: NodeJS.ProcessEnv = process.env): SecretsRuntime
   } catch (error) {
     failStart(error);
   }
-  const { runtime, settings, envKeys, failovers, splits } = loaded;
+  const { runtime, settings, envKeys, failovers, splits, removedEnvKeys } = loaded;
   // 5.
   setRuntime(runtime);
   installExitHooks(() => runtime.zeroAll());
   const log = () => getLogger();
   if (envKeys.length > 0) log().warn({ keys: envKeys }, 'development: secrets taken from environment variables (refused in production)');
+  if (removedEnvKeys.length > 0) log().warn({ keys: removedEnvKeys }, 'production: environment variables named like secrets were removed from process.env (never read); stop setting them: /proc/<pid>/environ keeps the initial copy');
   if (settings.isProduction) {
     const ignored = runtime.validator.names.filter((n) => env[n] !== undefined);
     if (ignored.length > 0) log().warn({ names: ignored }, 'production: environment variables named like secrets are ignored; remove them from the environment');
@@ -68,6 +71,8 @@ export interface LoadedSecrets {
   envKeys: string[];
   failovers: string[];
   splits: ReadonlyMap<string, SecretSplit>;
+  /** Production: variables named like schema secrets that were deleted from the environment (names only). */
+  removedEnvKeys: string[];
 }
 
 /**
@@ -81,6 +86,7 @@ export function loadSecretsSync(env: NodeJS.ProcessEnv): LoadedSecrets {
   configureLogger({ level: settings.logLevel, destination: settings.logDestination });
   // 3.
   const schema = loadSchema(settings.schemaPath);
+  const removedEnvKeys = settings.isProduction ? removeSecretVariables(schema, env) : [];
   const validator = new SchemaValidator(schema);
   const runtime = new SecretsRuntime(validator, {
     shouldRequireLock: settings.shouldRequireMlock,
@@ -91,7 +97,26 @@ export function loadSecretsSync(env: NodeJS.ProcessEnv): LoadedSecrets {
   const candidate = loadCandidateSync(settings.sources, validator.names, runtime.arena, { ...candidateOptionsOf(settings, env), splits });
   // 4.
   runtime.apply(candidate.values, candidate.problems);
-  return { runtime, settings, envKeys: candidate.envKeys, failovers: candidate.failovers, splits };
+  return { runtime, settings, envKeys: candidate.envKeys, failovers: candidate.failovers, splits, removedEnvKeys };
+}
+
+/**
+ * Delete the variables named like the schema's secrets (the property name, and a convict `env` key of a secret
+ * property) from `env`; returns their names. Settings that are not secret are left alone. Deleting from
+ * process.env unsets the variable for this process and its future children and workers; the kernel's
+ * /proc/<pid>/environ still shows the environment the process started with.
+ */
+export function removeSecretVariables(schema: SecretsSchema, env: NodeJS.ProcessEnv): string[] {
+  const removed: string[] = [];
+  for (const [name, prop] of Object.entries(schema)) {
+    if (!isSecretProperty(prop)) continue;
+    for (const key of [name, typeof prop.env === 'string' ? prop.env : undefined]) {
+      if (key === undefined || env[key] === undefined || removed.includes(key)) continue;
+      delete env[key];
+      removed.push(key);
+    }
+  }
+  return removed;
 }
 
 /** The exit code and the lines a failed load prints (never a value). */

@@ -7,6 +7,10 @@ import type { SourceSpec } from '../sources/SourceSpec';
 export interface PreloadSettings {
   sources: SourceSpec[];
   schemaPath: string;
+  /**
+   * False only when NODE_ENV is exactly `development` or `test`. Everything else (`production`, `staging`,
+   * `prod`, unset, empty) gets the production guards: no `env:` source, secret-named variables removed.
+   */
   isProduction: boolean;
   logLevel: string;
   logDestination: string;
@@ -41,15 +45,20 @@ function bool(env: NodeJS.ProcessEnv, key: string, fallback: boolean): boolean {
   throw new ConfigError(`${key} must be true or false, got "${raw.slice(0, 32)}".`);
 }
 
+/** NODE_ENV values that turn the production guards off; anything else, unset included, keeps them on. */
+export const DEVELOPMENT_ENVS: readonly string[] = ['development', 'test'];
+
 /**
- * Read and check every setting. Throws ConfigError (or EnvSourceForbiddenError in production with `env:`);
+ * Read and check every setting. Throws ConfigError (or EnvSourceForbiddenError for `env:` outside development);
  * the preload turns those into exit 78.
  */
 export function readSettings(env: NodeJS.ProcessEnv): PreloadSettings {
-  const isProduction = env.NODE_ENV === 'production';
+  // Fail closed: a typo (`prod`), another stage (`staging`) or a forgotten NODE_ENV is production.
+  const isProduction = !DEVELOPMENT_ENVS.includes(env.NODE_ENV ?? '');
   const sources = parseSources(env.SECRETS_SOURCE);
   if (isProduction && sources.some((s) => s.kind === 'env')) {
-    throw new EnvSourceForbiddenError('SECRETS_SOURCE: the env: source is refused when NODE_ENV=production (no secret may come from process.env in production). Mount the secrets or use a provider.');
+    const current = env.NODE_ENV === undefined ? 'NODE_ENV is not set' : `NODE_ENV is ${JSON.stringify(env.NODE_ENV.slice(0, 32))}`;
+    throw new EnvSourceForbiddenError(`SECRETS_SOURCE: the env: source is allowed only when NODE_ENV is exactly development or test (${current}); no secret may come from process.env elsewhere. Mount the secrets or use a provider, or set NODE_ENV=development on a developer machine.`);
   }
   const schemaPath = env.SECRETS_SCHEMA;
   if (!schemaPath) throw new ConfigError('SECRETS_SCHEMA is not set. Point it at a module exporting the convict schema of your secrets.');

@@ -53,7 +53,13 @@ export function startRefresh(runtime: SecretsRuntime, settings: PreloadSettings,
   if (settings.shouldWatch) {
     for (const spec of settings.sources) {
       if (spec.kind !== 'file') continue;
-      const w = new MountWatcher(spec.dir, { debounceMs: settings.debounceMs, recheckMs: settings.recheckMs, onChange: reload, onError: (e) => log.warn({ err: e.message, dir: spec.dir }, 'mount watcher error') });
+      const w = new MountWatcher(spec.dir, {
+        debounceMs: settings.debounceMs,
+        recheckMs: settings.recheckMs,
+        onChange: reload,
+        onError: (e) => log.warn({ err: e.message, dir: spec.dir }, 'mount watcher error'),
+        onRemount: ({ dir }) => log.warn({ dir }, 'mount remounted (its directory changed device, inode or birth time): watcher re-armed, mount re-read'),
+      });
       watchers.push(w);
       // Re-check once when armed: a change between the load and the watch would otherwise be missed.
       armed.push(w.start().then(() => reload('watcher armed')));

@@ -12,6 +12,10 @@ export interface MountWatcherOptions {
   onChange: (reason: string) => void;
   /** Operational errors (never values). */
   onError?: (error: Error) => void;
+  /** How often the directory's identity is compared, ms (default 500; 0 = off). See step 6. */
+  remountCheckMs?: number;
+  /** Called when step 6 found the directory remounted and re-armed the watcher. */
+  onRemount?: (info: { dir: string }) => void;
 }
 
 /**
@@ -26,6 +30,11 @@ export interface MountWatcherOptions {
  * 4. The parent directory is watched for the mount being deleted and recreated: the watcher is re-armed on the
  *    new directory and a reload is triggered.
  * 5. A timer re-reads every `recheckMs` as a safety net (missed events); identical bytes are no rotation.
+ * 6. Every `remountCheckMs` the directory's identity (device, inode, birth time) is compared with the one the
+ *    watcher was armed on. A filesystem unmounted and mounted again at the same path (a CSI driver restart on the
+ *    node) leaves the parent directory unchanged and silently kills the inotify watch; a new identity re-arms
+ *    the watcher and triggers a reload. The birth time matters: a new tmpfs often gets the old device number and
+ *    the same root inode.
  * Handles are not persistent: watching never keeps the process alive.
  */
 export class MountWatcher {
@@ -35,6 +44,9 @@ export class MountWatcher {
   #parent: FSWatcher | undefined;
   #debounce: NodeJS.Timeout | undefined;
   #recheck: NodeJS.Timeout | undefined;
+  #identityTimer: NodeJS.Timeout | undefined;
+  #identity: string | undefined;
+  #isCheckingIdentity = false;
   #isClosed = false;
   #ready: Promise<void> = Promise.resolve();
 
@@ -54,11 +66,7 @@ export class MountWatcher {
     this.#parent = chokidar.watch(parent, { ...base, ignored: (p: string) => p !== parent && path.basename(p) !== name });
     this.#parent.on('addDir', (p) => {
       if (path.basename(p) !== name || this.#isClosed) return;
-      void this.#watcher?.close();
-      this.#arm(chokidar, base);
-      this.#fire('mount recreated');
-      // Changes between the re-arm and the new watcher's readiness would be missed: read once more when ready.
-      void this.#ready.then(() => this.#fire('mount recreated, watcher ready'));
+      this.#rearm(chokidar, base, 'mount recreated');
     });
     this.#parent.on('error', (e) => this.#options.onError?.(e as Error));
     // 5.
@@ -66,11 +74,45 @@ export class MountWatcher {
       this.#recheck = setInterval(() => this.#fire('periodic recheck'), this.#options.recheckMs);
       this.#recheck.unref();
     }
+    // 6.
+    const every = this.#options.remountCheckMs ?? 500;
+    if (every > 0) {
+      this.#identityTimer = setInterval(() => void this.#checkIdentity(chokidar, base), every);
+      this.#identityTimer.unref();
+    }
     const parentReady = new Promise<void>((resolve) => this.#parent!.once('ready', () => resolve()));
     return Promise.all([this.#ready, parentReady]).then(() => undefined);
   }
 
+  #rearm(chokidar: typeof import('chokidar'), base: object, reason: string): void {
+    void this.#watcher?.close();
+    this.#arm(chokidar, base);
+    this.#fire(reason);
+    // Changes between the re-arm and the new watcher's readiness would be missed: read once more when ready.
+    void this.#ready.then(() => this.#fire(`${reason}, watcher ready`));
+  }
+
+  async #checkIdentity(chokidar: typeof import('chokidar'), base: object): Promise<void> {
+    if (this.#isCheckingIdentity || this.#isClosed) return;
+    this.#isCheckingIdentity = true;
+    try {
+      const now = await identityOf(this.#dir);
+      if (this.#isClosed || now === this.#identity) return;
+      // Gone: step 4 re-arms when it comes back; a new identity without that event is caught on a later tick.
+      if (now === undefined) {
+        this.#identity = undefined;
+        return;
+      }
+      const wasGone = this.#identity === undefined;
+      this.#rearm(chokidar, base, wasGone ? 'mount reappeared' : 'mount remounted');
+      if (!wasGone) this.#options.onRemount?.({ dir: this.#dir });
+    } finally {
+      this.#isCheckingIdentity = false;
+    }
+  }
+
   #arm(chokidar: typeof import('chokidar'), base: object): void {
+    this.#identity = identityOfSync(this.#dir);
     // 1.
     const watcher = chokidar.watch(this.#dir, base);
     this.#watcher = watcher;
@@ -121,6 +163,7 @@ export class MountWatcher {
     this.#isClosed = true;
     if (this.#debounce) clearTimeout(this.#debounce);
     if (this.#recheck) clearInterval(this.#recheck);
+    if (this.#identityTimer) clearInterval(this.#identityTimer);
     await Promise.all([this.#watcher?.close(), this.#parent?.close()]);
   }
 }
@@ -130,5 +173,26 @@ function hasDataLink(dir: string): boolean {
     return fs.lstatSync(path.join(dir, '..data')).isSymbolicLink();
   } catch {
     return false;
+  }
+}
+
+/** Device, inode and birth time of a directory (`dev:ino:btime`), or undefined when it cannot be stat'ed. */
+function describeIdentity(s: fs.BigIntStats): string {
+  return `${s.dev}:${s.ino}:${s.birthtimeNs}`;
+}
+
+function identityOfSync(dir: string): string | undefined {
+  try {
+    return describeIdentity(fs.statSync(dir, { bigint: true }));
+  } catch {
+    return undefined;
+  }
+}
+
+async function identityOf(dir: string): Promise<string | undefined> {
+  try {
+    return describeIdentity(await fs.promises.stat(dir, { bigint: true }));
+  } catch {
+    return undefined;
   }
 }

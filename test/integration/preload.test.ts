@@ -53,7 +53,7 @@ t.test('Preload: node -r ./register.js', async (t) => {
       ['schema module missing', { SECRETS_SOURCE: `file://${mount}`, SECRETS_SCHEMA: path.join(dir, 'nope.js') }, [/SECRETS_SCHEMA: .*cannot load/]],
       ['mount missing', { SECRETS_SOURCE: `file://${dir}/absent`, SECRETS_SCHEMA: schema }, [/SECRETS_SOURCE: Secrets mount .* cannot be read \(ENOENT\)/]],
       ['bad setting', { SECRETS_SOURCE: `file://${mount}`, SECRETS_SCHEMA: schema, SECRETS_MAX_FILE_BYTES: 'big' }, [/SECRETS_MAX_FILE_BYTES must be an integer/]],
-      ['env: in production', { SECRETS_SOURCE: 'env:', SECRETS_SCHEMA: schema, NODE_ENV: 'production', MISSING: planted }, [/SECRETS_SOURCE: the env: source is refused when NODE_ENV=production/]],
+      ['env: in production', { SECRETS_SOURCE: 'env:', SECRETS_SCHEMA: schema, NODE_ENV: 'production', MISSING: planted }, [/SECRETS_SOURCE: the env: source is allowed only when NODE_ENV is exactly development or test/]],
       ['unknown scheme', { SECRETS_SOURCE: 'gopher://x/y', SECRETS_SCHEMA: schema }, [/Unknown secrets source scheme "gopher:"/]],
     ];
     for (const [label, env, patterns] of cases) {
@@ -76,7 +76,7 @@ t.test('Preload: node -r ./register.js', async (t) => {
     const envValue = plantValue();
     new AtomicWriter(mount).write({ A: fileValue });
     const schema = writeSchema(dir, { A: REQUIRED, B: REQUIRED });
-    const dev = await runOnce(t, { SECRETS_SOURCE: `file://${mount},env:?prefix=APP_`, SECRETS_SCHEMA: schema, APP_B: envValue, APP_A: 'ignored-because-file-wins' });
+    const dev = await runOnce(t, { SECRETS_SOURCE: `file://${mount},env:?prefix=APP_`, SECRETS_SCHEMA: schema, APP_B: envValue, APP_A: 'ignored-because-file-wins', NODE_ENV: 'development' });
     t.equal(dev.code, 0);
     const state = dev.events.find((e) => e.event === 'started')?.state as State;
     t.equal(state.A?.sha256, sha(fileValue), 'the file source comes first');

@@ -43,7 +43,9 @@ t.test('Function: crossCheckSchema', async (t) => {
     const noSource = cross(deployment([container({ env: env({ NODE_ENV: 'production', NODE_OPTIONS: '-r @valuecanvas/secrets/register', SECRETS_SCHEMA: '/s.js' }) })]));
     exactly(t, noSource, [{ rule: 'preload-settings', message: /sets no SECRETS_SOURCE/, fix: /file:\/\/\/mnt\/secrets-store/ }]);
     const noSchema = cross(deployment([container({ env: env({ NODE_OPTIONS: '-r @valuecanvas/secrets/register', SECRETS_SOURCE: 'file:///mnt/secrets-store' }) })]));
-    t.match(noSchema.map((f) => [f.severity, f.message]), [['error', /no SECRETS_SCHEMA/], ['warning', /NODE_ENV=production/]]);
+    t.match(noSchema.map((f) => [f.severity, f.message]), [['error', /no SECRETS_SCHEMA/], ['warning', /NODE_ENV=production: the preload's guards stay on/]]);
+    const dev = cross(deployment([container({ env: env({ ...SETTINGS, NODE_ENV: 'development', NODE_OPTIONS: '-r @valuecanvas/secrets/register' }) })]));
+    exactly(t, dev, [{ rule: 'preload-settings', message: /sets NODE_ENV=development, which turns the preload's production guards off/ }]);
   });
 
   t.test('init containers and jobs need no preload; when they run vc-secrets their settings must still match', async (t) => {

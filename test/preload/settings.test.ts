@@ -1,4 +1,5 @@
 import t from 'tap';
+import { removeSecretVariables } from '../../src/preload/preload';
 import { readSettings } from '../../src/preload/settings';
 import { parseSources } from '../../src/sources/parseSources';
 
@@ -35,7 +36,7 @@ t.test('Function: parseSources', async (t) => {
 t.test('Function: readSettings', async (t) => {
   const base = { SECRETS_SOURCE: 'file:///mnt/s', SECRETS_SCHEMA: 'schema.js' };
   const s = readSettings(base);
-  t.equal(s.isProduction, false);
+  t.equal(s.isProduction, true, 'NODE_ENV unset: production guards on');
   t.equal(s.maxFileBytes, 65536);
   t.equal(s.shouldStripTrailingNewline, true);
   t.equal(s.shouldRequireMlock, false);
@@ -49,7 +50,37 @@ t.test('Function: readSettings', async (t) => {
   t.equal(readSettings({ ...base, SECRETS_SOURCE: 'env:', NODE_ENV: 'development' }).sources[0]?.kind, 'env');
 });
 
+t.test('Function: readSettings: the production guard is on unless NODE_ENV is exactly development or test', async (t) => {
+  const base = { SECRETS_SOURCE: 'file:///mnt/s,env:', SECRETS_SCHEMA: 'schema.js' };
+  for (const nodeEnv of ['development', 'test']) {
+    const s = readSettings({ ...base, NODE_ENV: nodeEnv });
+    t.equal(s.isProduction, false, nodeEnv);
+    t.equal(s.sources[1]?.kind, 'env', `${nodeEnv}: env: allowed`);
+  }
+  for (const nodeEnv of ['production', 'prod', 'staging', 'Development', 'dev', ' development', '', undefined]) {
+    t.throws(() => readSettings({ ...base, ...(nodeEnv === undefined ? {} : { NODE_ENV: nodeEnv }) }), { code: 'E_ENV_IN_PRODUCTION', message: /allowed only when NODE_ENV is exactly development or test/ }, `NODE_ENV ${JSON.stringify(nodeEnv)}: env: refused`);
+    t.equal(readSettings({ SECRETS_SOURCE: 'file:///mnt/s', SECRETS_SCHEMA: 'x', ...(nodeEnv === undefined ? {} : { NODE_ENV: nodeEnv }) }).isProduction, true, `NODE_ENV ${JSON.stringify(nodeEnv)} is production`);
+  }
+  t.throws(() => readSettings({ ...base }), { message: /\(NODE_ENV is not set\)/ });
+});
+
 t.test('Function: parseSources: malformed escapes are a ConfigError (found by fuzzing)', async (t) => {
   t.throws(() => parseSources('file:///%'), { code: 'E_CONFIG', message: /malformed %-escape/ });
   t.match(parseSources('file:///mnt/a%20b'), [{ kind: 'file', dir: '/mnt/a b' }]);
+});
+
+t.test('Function: removeSecretVariables', async (t) => {
+  const env: NodeJS.ProcessEnv = { DB_PASSWORD: 'a', DATABASE_PASSWORD: 'b', KEY: 'c', PORT: '80', PLAIN: 'd', PATH: '/bin' };
+  const removed = removeSecretVariables(
+    {
+      DB_PASSWORD: { format: String, default: null, sensitive: true, env: 'DATABASE_PASSWORD' },
+      KEY: { format: 'secret-hex', default: null },
+      PORT: { format: 'port', default: 80, env: 'PORT' },
+      PLAIN: { format: String, default: null },
+      ABSENT: { format: 'secret', default: null },
+    },
+    env,
+  );
+  t.same(removed, ['DB_PASSWORD', 'DATABASE_PASSWORD', 'KEY'], 'names of secrets and their convict env names, in schema order');
+  t.same(Object.keys(env).sort(), ['PATH', 'PLAIN', 'PORT'], 'settings and unrelated variables stay');
 });

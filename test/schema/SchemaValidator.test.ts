@@ -91,3 +91,67 @@ t.test('Function: loadSchema / checkSchema', async (t) => {
   t.throws(() => checkSchema({ 'a/b': { default: null } }), { message: /not allowed/ });
   t.throws(() => checkSchema({ group: { inner: { default: null } } }), { message: /needs a "default"/ });
 });
+
+t.test('Class: SchemaValidator: schema errors a user can act on', async (t) => {
+  t.test('an unknown format is a SchemaLoadError with convict message, naming the property and the format', async (t) => {
+    t.throws(() => new SchemaValidator({ TOKEN: { format: 'secret-utf9', default: null, sensitive: true } }), { code: 'E_SCHEMA_LOAD', message: /^SECRETS_SCHEMA: the schema is not valid: 'TOKEN' uses an unknown format type: secret-utf9\. Use a convict format or one of secret, secret-utf8/ });
+    t.throws(() => new SchemaValidator({ X: { format: 42, default: null } }), { code: 'E_SCHEMA_LOAD', message: /'X': "format" must be a function or a known format type/ });
+  });
+
+  t.test('an invalid default says it is the default that is wrong, without echoing it', async (t) => {
+    const planted = plantValue(4);
+    const cases: [Record<string, Record<string, unknown>>, RegExp][] = [
+      [{ PORT: { format: 'port', default: 70000 } }, /the default of PORT is invalid: ports must be within range/],
+      [{ PORT: { format: 'port', default: '8080abc' } }, /the default of PORT is invalid: must be a port number/],
+      [{ MODE: { format: ['a', 'b'], default: 'c' } }, /the default of MODE is invalid: must be one of the possible values/],
+      [{ KEY: { format: 'secret', default: '' } }, /the default of KEY is invalid: must not be empty/],
+      [{ URL: { format: 'url', default: 'not a url' } }, /the default of URL is invalid: must be an absolute URL/],
+      [{ CUSTOM: { format: (v: unknown) => { throw new Error(`bad ${String(v)}`); }, default: planted } }, /the default of CUSTOM is invalid: bad \[redacted\]/],
+      [{ OBJ: { format: Object, default: `{${planted}` } }, /.*/],
+    ];
+    for (const [schema, message] of cases) {
+      let error: unknown;
+      try {
+        new SchemaValidator(schema as never);
+      } catch (e) {
+        error = e;
+      }
+      t.match(error, { code: 'E_SCHEMA_LOAD', message }, Object.keys(schema).join());
+      t.notOk(String((error as Error)?.message).includes(planted), 'no default echoed');
+    }
+    t.doesNotThrow(() => new SchemaValidator({ A: { format: String, default: null }, B: { format: 'port', default: 587 }, C: { format: 'secret', default: null, nullable: true } }), 'null defaults are required secrets, not errors');
+  });
+
+  t.test('strict numbers: the text must be the number, as the app receives the text', async (t) => {
+    const v = new SchemaValidator({ PORT: { format: 'port', default: 1 }, N: { format: Number, default: 1 }, I: { format: 'int', default: 1 }, NAT: { format: 'nat', default: 1 }, P2: { format: 'port_or_windows_named_pipe', default: 1 } });
+    const reasons = (o: Record<string, string>) => Object.fromEntries(v.validate(views(o)).map((p) => [p.name, p.reason]));
+    t.same(reasons({ PORT: '8080', N: '-3.5e2', I: '-12', NAT: '0', P2: '\\\\.\\pipe\\x' }), {});
+    const bad = reasons({ PORT: '8080abc', N: 'not-a-number', I: '1.5', NAT: '-1', P2: '80 ' });
+    t.match(bad, { PORT: /must be a port number \(0-65535\) written in decimal digits only/, N: /must be a decimal number/, I: /must be an integer/, NAT: /non-negative integer/, P2: /port number/ });
+    t.match(reasons({ PORT: '99999' }), { PORT: /ports must be within range/ });
+    t.match(reasons({ N: 'Infinity' }), { N: /decimal number/ });
+  });
+
+  t.test('url: registered strictly (convict 6 has none)', async (t) => {
+    const v = new SchemaValidator({ U: { format: 'url', default: null } });
+    for (const ok of ['https://example.com/x?y=1', 'postgres://db.internal:5432/app', 'file:///etc/x']) t.same(v.validate(views({ U: ok })), [], ok);
+    for (const bad of ['example.com', 'http://', 'https://exa mple.com', ' https://example.com', 'mailto:a@b.c', 'https://example.com\n']) t.match(v.validate(views({ U: bad }))[0]?.reason, /must be an absolute URL/, JSON.stringify(bad));
+  });
+
+  t.test('a validator message spanning lines stays with its secret, and an echoed multi-line value is redacted whole', async (t) => {
+    const planted = plantValue(4);
+    const v = new SchemaValidator({
+      ECHO: { format: (x: unknown) => { throw new Error(`got ${String(x)}\nsecond line of the message`); }, default: null },
+      JSON: { format: (x: unknown) => { throw new Error(`got ${JSON.stringify(x)}`); }, default: null },
+      OTHER: { format: String, default: null },
+    });
+    const value = `${planted}\nline two ${planted}\r\n\tzzthird\u0000qqqq\n\n`;
+    const problems = v.validate(views({ ECHO: value, JSON: value, OTHER: 'x' }));
+    t.same(problems.map((p) => p.name), ['ECHO', 'JSON'], 'no stray (schema) lines');
+    t.match(problems[0]?.reason, /^got \[redacted\] second line of the message$/);
+    t.match(problems[1]?.reason, /^got "\[redacted\]"$/);
+    for (const p of problems) t.notOk([...p.reason].some((c) => c.charCodeAt(0) < 0x20), 'one line, no control characters');
+    t.notOk(JSON.stringify(problems).includes(planted));
+    t.notOk(JSON.stringify(problems).includes("zzthird"));
+  });
+});

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { ProviderRegistry } from '../../providers/ProviderRegistry';
 import { readSettings } from '../../preload/settings';
 import { loadSchema } from '../../schema/loadSchema';
+import { SchemaValidator } from '../../schema/SchemaValidator';
 import { detectLayout } from '../../sources/file/readMount';
 import { SecretsError } from '../../errors/SecretsError';
 import type { Out } from '../output';
@@ -56,10 +57,14 @@ export async function doctorCommand(out: Out, env: NodeJS.ProcessEnv = process.e
   let count = 0;
   if (settings) {
     try {
-      count = Object.keys(loadSchema(settings.schemaPath)).length;
+      const schema = loadSchema(settings.schemaPath);
+      // Formats, defaults: what the preload checks before reading any source.
+      new SchemaValidator(schema);
+      count = Object.keys(schema).length;
       add({ check: 'schema', status: 'ok', detail: `${count} secret(s) declared in ${settings.schemaPath}`, fix: '' });
     } catch (error) {
-      add({ check: 'schema', status: 'fail', detail: (error as Error).message, fix: 'Point SECRETS_SCHEMA at a module exporting the convict schema.' });
+      const detail = SecretsError.is(error) ? error.message : `unexpected error (${(error as Error)?.name ?? 'unknown'})`;
+      add({ check: 'schema', status: 'fail', detail, fix: 'Point SECRETS_SCHEMA at a module exporting a valid convict schema: known formats, valid defaults (see the README).' });
     }
   }
   // Locked memory.
