@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Real local test peers (no Docker here): moto (AWS Secrets Manager), OpenBao (Vault API), Lowkey Vault (Azure).
-# Usage: scripts/peers.sh install|start|stop|status [aws|vault|azure|all]
+# Real local test peers (no Docker here): moto (AWS Secrets Manager), OpenBao (Vault API), a 3-node OpenBao raft
+# cluster (vault-ha, for the failover tests), Lowkey Vault (Azure).
+# Usage: scripts/peers.sh install|start|stop|status [aws|vault|vault-ha|azure|all]
 # Each peer lives in scripts/peers/<name>.sh with the same verbs; state (venvs, jars, pids, logs) goes to .peers/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 verb="${1:-}"; which="${2:-all}"
-case "$verb" in install|start|stop|status) ;; *) echo "usage: $0 install|start|stop|status [aws|vault|azure|all]" >&2; exit 2;; esac
-peers=(aws vault azure)
+case "$verb" in install|start|stop|status) ;; *) echo "usage: $0 install|start|stop|status [aws|vault|vault-ha|azure|all]" >&2; exit 2;; esac
+peers=(aws vault vault-ha azure)
 [ "$which" = all ] || peers=("$which")
 mkdir -p .peers
 rc=0
