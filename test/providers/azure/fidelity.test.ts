@@ -10,12 +10,12 @@
 // 2. Each of the spec's examples is replayed (same operation, parameters and body, api-version 2025-06-01, after
 //    setting up the state it presumes): same status, and every field of the example's response is present with
 //    the same JSON type (ids with the same structure, enums and tags equal).
-// What the stand-in does not model is listed in docs/providers/azure.md.
+// The check itself is scripts/azure-spec-check.js, which `.ci/run` also runs over everything the shared stand-in
+// answered during `npm test`. What the stand-in does not model is listed in docs/providers/azure.md.
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { request } from 'node:https';
 import * as path from 'node:path';
-import Ajv, { type ValidateFunction } from 'ajv';
 import t, { type Test } from 'tap';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { azureProviderFactory } from '../../../src/providers/azure/azureProviderFactory';
@@ -29,14 +29,6 @@ const SPEC_DIR = path.join(ROOT, 'test', 'fixtures', 'azure-keyvault-2025-06-01'
 const API_VERSION = '2025-06-01';
 const TOKEN = 'vc-fidelity-token';
 
-interface SwaggerOperation {
-  operationId: string;
-  responses: Record<string, { schema?: { $ref: string } }>;
-}
-interface Spec {
-  paths: Record<string, Record<string, SwaggerOperation>>;
-  definitions: Record<string, Record<string, unknown>>;
-}
 interface Exchange {
   method: string;
   path: string;
@@ -44,57 +36,17 @@ interface Exchange {
   status: number;
   body?: unknown;
 }
-
-const spec = JSON.parse(fs.readFileSync(path.join(SPEC_DIR, 'secrets.json'), 'utf8')) as Spec;
-
-/** The spec's definitions with `additionalProperties: false` on every object that lists its properties. */
-function closed(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(closed);
-  if (!node || typeof node !== 'object') return node;
-  const out = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, closed(s)])) : closed(v)]));
-  if ('properties' in out && !('additionalProperties' in out)) out.additionalProperties = false;
-  return out;
+/** scripts/azure-spec-check.js: the spec check that `.ci/run` also runs over the whole test run's recording. */
+interface SpecChecker {
+  check: (e: Exchange) => string[];
+  operationOf: (e: Exchange) => { operationId: string } | undefined;
+  operations: string[];
 }
-
-const ajv = new Ajv({ strict: false, allErrors: true });
-ajv.addFormat('unixtime', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= 0 });
-ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
-ajv.addFormat('base64url', /^[A-Za-z0-9_-]*$/);
-ajv.addFormat('uri', (s: string) => URL.canParse(s));
-ajv.addSchema({ $id: 'kv.json', definitions: closed(spec.definitions) as object });
-const validatorOf = (ref: string): ValidateFunction => ajv.getSchema(`kv.json${ref}`)!;
-
-/** Operation templates as regexes, literal segments first (`/secrets/{n}/versions` before `/secrets/{n}/{v}`). */
-const routes = Object.entries(spec.paths)
-  .flatMap(([template, ops]) =>
-    Object.entries(ops).map(([method, op]) => ({
-      method: method.toUpperCase(),
-      template,
-      op,
-      literals: template.split('/').filter((s) => s && !s.startsWith('{')).length,
-      // The SDK reads the latest version as GET /secrets/<name>/ (an empty {secret-version}).
-      re: new RegExp(`^${template.replace(/\{secret-version\}/g, '[^/]*').replace(/\{[^}]+\}/g, '[^/]+')}$`),
-    })),
-  )
-  .sort((a, b) => b.literals - a.literals);
-
-function operationOf(e: Exchange) {
-  return routes.find((r) => r.method === e.method && r.re.test(e.path));
-}
-
-/** Problems of one recorded exchange against the spec (empty when it conforms). */
-function check(e: Exchange): string[] {
-  const where = `${e.method} ${e.path} -> ${e.status}`;
-  const route = operationOf(e);
-  if (!route) return [`${where}: no operation of the spec matches`];
-  const ok = e.status >= 200 && e.status < 300;
-  const response = route.op.responses[String(e.status)] ?? (ok ? undefined : route.op.responses.default);
-  if (!response) return [`${where}: ${route.op.operationId} defines no ${e.status} response`];
-  if (!response.schema) return e.body === undefined ? [] : [`${where}: ${route.op.operationId} ${e.status} has no body in the spec`];
-  const validate = validatorOf(response.schema.$ref);
-  if (validate(e.body)) return [];
-  return (validate.errors ?? []).map((err) => `${where} (${route.op.operationId}): ${err.instancePath || '/'} ${err.message ?? ''} ${JSON.stringify(err.params)}`);
-}
+const { createSpecChecker, readRecording } = require('../../../scripts/azure-spec-check.js') as {
+  createSpecChecker: () => SpecChecker;
+  readRecording: (file: string) => Exchange[];
+};
+const { check, operationOf, operations } = createSpecChecker();
 
 /** The HTTP status an SDK call failed with (0 when it succeeded). */
 const statusOf = (p: Promise<unknown>) =>
@@ -323,16 +275,12 @@ t.test('the Azure stand-in against the REST spec (api-version 2025-06-01)', asyn
 
   // 1c. Everything recorded during 1a, 1b and 2, against the spec.
   await t.test('every recorded response conforms to the spec', async (t) => {
-    const exchanges = fs
-      .readFileSync(recordFile, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Exchange);
+    const exchanges = readRecording(recordFile);
     t.ok(exchanges.length > 100, `exchanges recorded (${exchanges.length})`);
     const problems = exchanges.flatMap(check);
     t.same(problems, [], 'no response deviates from the spec');
-    const succeeded = new Set(exchanges.filter((e) => e.status < 300).map((e) => operationOf(e)?.op.operationId));
-    const all = routes.map((r) => r.op.operationId);
+    const succeeded = new Set(exchanges.filter((e) => e.status < 300).map((e) => operationOf(e)?.operationId));
+    const all = operations;
     t.same(
       all.filter((id) => !succeeded.has(id)),
       [],
