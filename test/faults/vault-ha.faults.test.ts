@@ -182,7 +182,15 @@ t.test('SecretsService over a 3-node raft cluster: the active node is killed dur
   current.set(key(TENANTS[0]!, WRITE_NAME), written);
   const leader = await haActive(30_000, active);
   t.not(leader, active, `a new leader was elected (node${leader})`);
-  t.ok((await read(admin, TENANTS[0]!, WRITE_NAME)).isRight, 'the write accepted by the new leader is what is read');
+  // The client may now be on a standby, which serves reads from its own replica: the write shows up there once
+  // replicated (eventual consistency, see docs/providers/vault.md), so wait for it rather than expect it at once.
+  const wroteAt = Date.now();
+  while (!(await read(admin, TENANTS[0]!, WRITE_NAME)).isRight) {
+    if (Date.now() - wroteAt > 10_000) throw new Error('the write accepted by the new leader was not read back within 10 s');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const readBackMs = Date.now() - wroteAt;
+  t.pass(`the write accepted by the new leader is read back through the service (after ${readBackMs} ms)`);
 
   // The killed node comes back (restart, unseal, rejoin as a voter); reads go on meanwhile.
   const healStart = Date.now();
@@ -271,16 +279,37 @@ t.test('a polling preload over the cluster: the active node is killed, then rest
   for (const v of [v1, v2, v3]) t.notOk(log.includes(v) || s.stdout().includes(v) || s.stderr().includes(v), 'no value in any output');
 });
 
-t.test('health() through a standby node passes; writes and reads through it work (forwarded to the active node)', async (t) => {
+t.test('a standby as the URI host: health() passes, writes are forwarded, its reads are eventually consistent', async (t) => {
   ensurePeer('vault-ha');
   const active = await haActive();
   const standby = ([1, 2, 3] as const).find((n) => n !== active)!;
-  const c = await ProviderRegistry.withBuiltins().create(new URL(`vault://${HA.addresses[standby - 1]!.replace(/^http:\/\//, '')}/secret/${uniquePrefix('ha-health')}?tls=0`), {
-    env: { VAULT_TOKEN: HA.token },
+  const prefix = uniquePrefix('ha-standby');
+  const at = (n: HaNode) => ProviderRegistry.withBuiltins().create(new URL(`vault://${HA.addresses[n - 1]!.replace(/^http:\/\//, '')}/secret/${prefix}?tls=0`), { env: { VAULT_TOKEN: HA.token } });
+  const [viaStandby, viaActive] = [await at(standby), await at(active)];
+  t.teardown(async () => {
+    await viaStandby.close();
+    await viaActive.close();
   });
-  t.teardown(() => c.close());
-  await c.health();
-  const value = plantValue();
-  await c.put('A', Buffer.from(value));
-  t.ok(Buffer.from((await c.get('A')).value).equals(Buffer.from(value)), 'a write and a read through the standby');
+  await viaStandby.health();
+  t.pass('health() through a standby passes (it forwards what it does not serve)');
+  // OpenBao standbys serve reads from their own raft replica (disable_standby_reads=false, the default): a read
+  // through the standby right after a write may not see it yet. Measured here, documented in docs/providers/vault.md.
+  const lags: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const value = plantValue();
+    const { version } = await viaStandby.put(`A${i}`, Buffer.from(value));
+    const writtenAt = Date.now();
+    t.equal((await viaActive.get(`A${i}`)).version, version, 'the write through the standby reached the active node (forwarded)');
+    for (;;) {
+      const got = await viaStandby.get(`A${i}`).catch(() => undefined);
+      if (got?.version === version) {
+        t.ok(got.value.equals(Buffer.from(value)), 'the standby serves the written value once replicated');
+        break;
+      }
+      if (Date.now() - writtenAt > 10_000) throw new Error('the standby did not see the write within 10 s');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    lags.push(Date.now() - writtenAt);
+  }
+  t.comment(`read-after-write through the standby: visible after ${lags.join(', ')} ms`);
 });
