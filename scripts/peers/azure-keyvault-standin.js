@@ -9,7 +9,13 @@
 //   - a read of a disabled version: 403 Forbidden / innererror SecretDisabled; unknown name or version: 404
 //     SecretNotFound; soft delete (recoveryLevel Recoverable+Purgeable): a deleted name blocks writes with 409
 //     Conflict / ObjectIsDeletedButRecoverable until it is recovered or purged;
-//   - paged lists (maxresults <= 25, nextLink with $skiptoken), at most 15 tags.
+//   - paged lists (maxresults 1-25, else 400; nextLink with $skiptoken, absent on the last page), at most 15 tags;
+//   - backup / restore of a whole secret (an opaque blob of this stand-in's own, not Azure's format).
+// Its responses are checked against Microsoft's REST spec (api-version 2025-06-01) by
+// test/providers/azure/fidelity.test.ts; docs/providers/azure.md lists what it does not model.
+// --record=<file> (or AZURE_STANDIN_RECORD): append every HTTPS exchange to <file> as a JSON line
+// ({ method, path, apiVersion, status, contentType, body }), with every string `value` field replaced by
+// "cmVkYWN0ZWQ" (base64url of "redacted", so a backup blob keeps its format) and no secret value reaches the file.
 // Plain HTTP (--http-port) serves /ca.pem, /ping and a managed-identity token endpoint
 // (/metadata/identity/oauth2/token), like Lowkey Vault's port 8080. State is in memory only.
 'use strict';
@@ -28,7 +34,8 @@ const args = Object.fromEntries(
 const HOST = args.host ?? '127.0.0.1';
 const HTTPS_PORT = Number(args['https-port'] ?? 8443);
 const HTTP_PORT = Number(args['http-port'] ?? 8080);
-const API_VERSIONS = new Set(['7.0', '7.1', '7.2', '7.3', '7.4', '7.5', '7.6', '2025-07-01']);
+const API_VERSIONS = new Set(['7.0', '7.1', '7.2', '7.3', '7.4', '7.5', '7.6', '2025-06-01', '2025-07-01']);
+const RECORD = args.record ?? process.env.AZURE_STANDIN_RECORD;
 const NAME = /^[0-9a-zA-Z-]{1,127}$/;
 const RECOVERABLE_DAYS = 90;
 
@@ -38,6 +45,7 @@ const now = () => Math.floor(Date.now() / 1000);
 
 function send(res, status, body, headers = {}) {
   const text = body === undefined ? '' : JSON.stringify(body);
+  if (RECORD && res.req?.socket?.encrypted) record(res.req, status, body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'x-ms-keyvault-service-version': '1.9.0.0-standin',
@@ -47,6 +55,26 @@ function send(res, status, body, headers = {}) {
   });
   res.end(text);
 }
+/** One JSON line per exchange, values redacted (see the header). */
+function record(req, status, body) {
+  const url = new URL(req.url, 'https://standin');
+  const line = {
+    method: req.method,
+    path: url.pathname,
+    apiVersion: url.searchParams.get('api-version'),
+    status,
+    contentType: 'application/json; charset=utf-8',
+    ...(body === undefined ? {} : { body: redactValues(body) }),
+  };
+  fs.appendFileSync(RECORD, JSON.stringify(line) + '\n');
+}
+const REDACTED = Buffer.from('redacted').toString('base64url');
+function redactValues(body) {
+  if (Array.isArray(body)) return body.map(redactValues);
+  if (!body || typeof body !== 'object') return body;
+  return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, k === 'value' && typeof v === 'string' ? REDACTED : redactValues(v)]));
+}
+
 const fail = (res, status, code, message, inner) => send(res, status, { error: { code, message, ...(inner ? { innererror: { code: inner } } : {}) } });
 const notFound = (res, what) =>
   fail(res, 404, 'SecretNotFound', `A secret with (name/id) ${what} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command.`);
@@ -83,11 +111,16 @@ function deletedBundle(base, s) {
 const latest = (s) => s.versions.get(s.order[s.order.length - 1]);
 
 function page(req, res, base, url, items) {
-  const max = Math.min(25, Math.max(1, Number(url.searchParams.get('maxresults') ?? 25) || 25));
+  const raw = url.searchParams.get('maxresults');
+  if (raw !== null && !/^([1-9]|1[0-9]|2[0-5])$/.test(raw)) {
+    return fail(res, 400, 'BadParameter', `The value of maxresults (${raw.slice(0, 20)}) is out of range: it must be an integer from 1 to 25.`);
+  }
+  const max = raw === null ? 25 : Number(raw);
   const skip = Math.max(0, Number(url.searchParams.get('$skiptoken') ?? 0) || 0);
   const slice = items.slice(skip, skip + max);
-  const next = skip + max < items.length ? `${base}${url.pathname}?api-version=${url.searchParams.get('api-version')}&$skiptoken=${skip + max}&maxresults=${max}` : null;
-  send(res, 200, { value: slice, nextLink: next });
+  // The spec types nextLink as a string: on the last page it is left out (not null).
+  const next = skip + max < items.length ? `${base}${url.pathname}?api-version=${url.searchParams.get('api-version')}&$skiptoken=${skip + max}&maxresults=${max}` : undefined;
+  send(res, 200, { value: slice, ...(next ? { nextLink: next } : {}) });
 }
 
 function validTags(tags) {
@@ -130,6 +163,12 @@ function handle(req, res, body) {
   const m = req.method;
 
   if (collection === 'secrets') {
+    if (name === 'restore' && third === undefined && m === 'POST') return restore(res, base, json);
+    if (name && third === 'backup' && fourth === undefined && m === 'POST') {
+      if (!live) return notFound(res, name);
+      const blob = { standinBackup: 1, name: live.name, versions: live.order.map((id) => live.versions.get(id)) };
+      return send(res, 200, { value: Buffer.from(JSON.stringify(blob)).toString('base64url') });
+    }
     if (!name && m === 'GET') {
       const items = [...secrets.values()].filter((x) => !x.deleted).map((x) => {
         const v = latest(x);
@@ -183,7 +222,11 @@ function handle(req, res, body) {
     }
   }
   if (collection === 'deletedsecrets') {
-    if (!name && m === 'GET') return page(req, res, base, url, [...secrets.values()].filter((x) => x.deleted).map((x) => deletedBundle(base, x)));
+    if (!name && m === 'GET') {
+      // List items (DeletedSecretItem) name the secret, not a version: id is .../secrets/<name>.
+      const items = [...secrets.values()].filter((x) => x.deleted).map((x) => ({ ...deletedBundle(base, x), id: `${base}/secrets/${x.name}` }));
+      return page(req, res, base, url, items);
+    }
     const deleted = s?.deleted ? s : undefined;
     if (name && third === undefined && m === 'GET') return deleted ? send(res, 200, deletedBundle(base, deleted)) : notFound(res, name);
     if (name && third === undefined && m === 'DELETE') {
@@ -198,6 +241,25 @@ function handle(req, res, body) {
     }
   }
   return fail(res, 404, 'NotFound', `No operation ${m} ${url.pathname}.`);
+}
+
+/** POST /secrets/restore: a blob from backup (of this stand-in); the name must be free (not live, not deleted). */
+function restore(res, base, json) {
+  let blob;
+  try {
+    if (typeof json.value !== 'string') throw new Error('no blob');
+    blob = JSON.parse(Buffer.from(json.value, 'base64url').toString('utf8'));
+    if (blob?.standinBackup !== 1 || !NAME.test(blob.name) || !Array.isArray(blob.versions) || blob.versions.length === 0) throw new Error('malformed');
+  } catch {
+    return fail(res, 400, 'BadParameter', 'The backup blob is not valid: restore takes the value returned by a backup of this vault.');
+  }
+  const key = blob.name.toLowerCase();
+  if (secrets.has(key)) {
+    return fail(res, 409, 'Conflict', `Secret ${blob.name} already exists (or is deleted but recoverable); delete and purge it before restoring.`);
+  }
+  const rec = { name: blob.name, versions: new Map(blob.versions.map((v) => [v.id, v])), order: blob.versions.map((v) => v.id) };
+  secrets.set(key, rec);
+  return send(res, 200, bundle(base, rec, latest(rec), false));
 }
 
 function withBody(fn) {
@@ -222,7 +284,7 @@ function withBody(fn) {
 const tls = { cert: fs.readFileSync(args.cert), key: fs.readFileSync(args.key) };
 const caPem = fs.readFileSync(args.ca ?? args.cert);
 const server = https.createServer({ ...tls, keepAliveTimeout: 30_000 }, withBody(handle));
-server.listen(HTTPS_PORT, HOST, () => process.stdout.write(`azure key vault stand-in: https://${HOST}:${HTTPS_PORT}\n`));
+server.listen(HTTPS_PORT, HOST, () => process.stdout.write(`azure key vault stand-in: https://${HOST}:${server.address().port}\n`));
 
 const plain = http.createServer((req, res) => {
   const url = new URL(req.url, `http://${req.headers.host ?? HOST}`);
@@ -244,7 +306,7 @@ const plain = http.createServer((req, res) => {
   }
   return send(res, 404, { error: { code: 'NotFound', message: 'unknown path' } });
 });
-plain.listen(HTTP_PORT, HOST, () => process.stdout.write(`azure key vault stand-in: http://${HOST}:${HTTP_PORT} (ca.pem, token)\n`));
+plain.listen(HTTP_PORT, HOST, () => process.stdout.write(`azure key vault stand-in: http://${HOST}:${plain.address().port} (ca.pem, token)\n`));
 
 for (const sig of ['SIGTERM', 'SIGINT']) {
   process.on(sig, () => {

@@ -5,21 +5,24 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
 export type PeerName = 'aws' | 'vault' | 'azure';
-/** Peers that are not secret providers: the database whose credentials the rotation tests rotate. */
-export type SystemPeerName = 'postgres';
+/** Peers that are not secret providers of their own: the 3-node OpenBao raft cluster of the failover tests, and
+ * the database whose credentials the rotation tests rotate. */
+export type ExtraPeerName = 'vault-ha' | 'postgres';
 
 /** Fixed loopback endpoints of the peers (scripts/peers/<name>.sh use the same). */
 export const PEERS = {
   aws: { endpoint: 'http://127.0.0.1:5000', region: 'us-east-1' },
   vault: { address: 'http://127.0.0.1:8200', token: 'vc-dev-root-token' },
+  // A 3-node OpenBao raft cluster (scripts/peers/vault-ha.sh); the token is a root token the script creates.
+  'vault-ha': { addresses: ['http://127.0.0.1:8210', 'http://127.0.0.1:8220', 'http://127.0.0.1:8230'], token: 'vc-ha-root-token' },
   // Lowkey Vault (or the stand-in) accepts any bearer token: this one is passed as AZURE_KEYVAULT_STATIC_TOKEN.
   postgres: { host: '127.0.0.1', port: 55432, adminUser: 'vc_admin', adminPassword: 'vc-admin-password', database: 'postgres' },
   azure: { endpoint: 'https://127.0.0.1:8443', httpEndpoint: 'http://127.0.0.1:8080', caFile: join(__dirname, '..', '..', '.peers', 'azure', 'lowkey-ca.pem'), token: 'vc-local-emulator-token' },
 } as const;
 
-const started = new Set<PeerName | SystemPeerName>();
+const started = new Set<PeerName | ExtraPeerName>();
 
-export function ensurePeer(name: PeerName | SystemPeerName): void {
+export function ensurePeer(name: PeerName | ExtraPeerName): void {
   if (started.has(name)) return;
   const root = join(__dirname, '..', '..');
   try {

@@ -15,6 +15,11 @@ export interface AwsProviderConfig {
   prefix: string;
   /** Endpoint override (VPC endpoint, FIPS endpoint, moto); default: the SDK resolves it for the region. */
   endpoint?: string;
+  /**
+   * Every endpoint when the URI gives `endpoint=` more than once (`endpoint` first): other ways to the same
+   * Secrets Manager (e.g. a VPC endpoint and the regional one), tried in turn when one is unavailable.
+   */
+  endpoints?: string[];
   /** Per-attempt timeout, ms. */
   timeoutMs: number;
   /** Attempts after the first, for network errors, timeouts, 5xx and throttling. */

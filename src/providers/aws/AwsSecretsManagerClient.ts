@@ -34,6 +34,8 @@ export interface AwsSecretsManagerClientOptions {
   sdk: typeof SecretsManager;
   /** An SDK client made with `maxAttempts: 1`: {@link withRetry} is the one retry policy. */
   client: SecretsManager.SecretsManagerClient;
+  /** Clients of the other endpoints (`endpoint=` repeated), tried in turn when the one in use is unavailable. */
+  failoverClients?: SecretsManager.SecretsManagerClient[];
   logger?: Logger;
 }
 
@@ -87,7 +89,9 @@ export class AwsSecretsManagerClient implements ProviderClient {
   readonly capabilities = AwsSecretsManagerClient.capabilities;
   readonly #config: AwsProviderConfig;
   readonly #sdk: typeof SecretsManager;
-  readonly #client: SecretsManager.SecretsManagerClient;
+  readonly #clients: SecretsManager.SecretsManagerClient[];
+  /** Index in #clients of the client in use. */
+  #current = 0;
   readonly #logger: Logger | undefined;
   #isClosed = false;
   /** Set once BatchGetSecretValue itself is denied by IAM: getMany then reads one secret a call. */
@@ -96,11 +100,24 @@ export class AwsSecretsManagerClient implements ProviderClient {
   constructor(config: AwsProviderConfig, options: AwsSecretsManagerClientOptions) {
     this.#config = config;
     this.#sdk = options.sdk;
-    this.#client = options.client;
+    this.#clients = [options.client, ...(options.failoverClients ?? [])];
     this.#logger = options.logger;
   }
 
-  /** The underlying SDK client, for middleware (tracing, metrics). Do not send commands that bypass this class. */
+  /** The SDK client of the endpoint in use. */
+  get #client(): SecretsManager.SecretsManagerClient {
+    return this.#clients[this.#current]!;
+  }
+
+  /**
+   * The underlying SDK client of the endpoint in use, for middleware (tracing, metrics). Do not send commands that
+   * bypass this class. With several endpoints, {@link AwsSecretsManagerClient.sdkClients} has them all.
+   */
+  get sdkClients(): readonly SecretsManager.SecretsManagerClient[] {
+    return this.#clients;
+  }
+
+  /** The SDK client of the endpoint in use (see {@link AwsSecretsManagerClient.sdkClients}). */
   get sdkClient(): SecretsManager.SecretsManagerClient {
     return this.#client;
   }
@@ -301,7 +318,7 @@ export class AwsSecretsManagerClient implements ProviderClient {
   async close(): Promise<void> {
     if (this.#isClosed) return;
     this.#isClosed = true;
-    this.#client.destroy();
+    for (const client of this.#clients) client.destroy();
   }
 
   /**
@@ -499,10 +516,13 @@ export class AwsSecretsManagerClient implements ProviderClient {
       return await withRetry(
         async (signal) => {
           attempts++;
+          const used = this.#current;
           try {
             return await send(callerSignal !== undefined ? AbortSignal.any([signal, callerSignal]) : signal);
           } catch (error) {
-            throw mapAwsError(error, errorOptions);
+            const mapped = mapAwsError(error, errorOptions);
+            if (isRetryableByDefault(mapped)) this.#failOver(used, operation);
+            throw mapped;
           }
         },
         {
@@ -532,6 +552,14 @@ export class AwsSecretsManagerClient implements ProviderClient {
       }
       throw error;
     }
+  }
+
+  /** The endpoint at index `used` was unavailable: the next attempt (of any call) goes to the next endpoint. */
+  #failOver(used: number, operation: string): void {
+    if (this.#clients.length < 2 || this.#current !== used) return;
+    this.#current = (used + 1) % this.#clients.length;
+    const endpoints = this.#config.endpoints ?? [];
+    this.#logger?.warn({ provider: 'aws', operation, from: endpoints[used], to: endpoints[this.#current] }, 'AWS Secrets Manager endpoint unavailable; the next attempt uses another endpoint');
   }
 
   #errorOptions(operation: string, name: string | undefined, mode: Mode, carriesValue = false): MapAwsErrorOptions {

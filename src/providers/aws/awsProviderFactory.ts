@@ -40,14 +40,22 @@ export const awsProviderFactory: ProviderFactory<AwsProviderConfig> = {
         cause: error instanceof Error ? new Error(error.message.split('\n')[0]) : undefined,
       });
     }
-    const client = new sdk.SecretsManagerClient({
-      region: config.region,
-      ...(config.endpoint !== undefined ? { endpoint: config.endpoint } : {}),
-      // One attempt per send: withRetry is the only retry policy (timeouts, backoff with full jitter, budgets).
-      maxAttempts: 1,
-      // The per-attempt timeout is an abort signal from withRetry; this only bounds a hung TCP connect.
-      requestHandler: { connectionTimeout: config.timeoutMs },
+    const make = (endpoint: string | undefined) =>
+      new sdk.SecretsManagerClient({
+        region: config.region,
+        ...(endpoint !== undefined ? { endpoint } : {}),
+        // One attempt per send: withRetry is the only retry policy (timeouts, backoff with full jitter, budgets).
+        maxAttempts: 1,
+        // The per-attempt timeout is an abort signal from withRetry; this only bounds a hung TCP connect.
+        requestHandler: { connectionTimeout: config.timeoutMs },
+      });
+    // One SDK client per endpoint (an SDK client is bound to one); the first is the URI's first endpoint.
+    const [client, ...others] = (config.endpoints ?? [config.endpoint]).map(make);
+    return new AwsSecretsManagerClient(config, {
+      sdk,
+      client: client!,
+      ...(others.length > 0 ? { failoverClients: others } : {}),
+      ...(deps.logger !== undefined ? { logger: deps.logger } : {}),
     });
-    return new AwsSecretsManagerClient(config, { sdk, client, ...(deps.logger !== undefined ? { logger: deps.logger } : {}) });
   },
 };

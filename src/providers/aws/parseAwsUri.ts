@@ -80,8 +80,11 @@ export function parseAwsUri(uri: URL, env: NodeJS.ProcessEnv): AwsProviderConfig
     config[setting.key] = readInt(uri.searchParams, setting);
   }
   const allowHttp = readBool(uri.searchParams, 'allowHttp');
-  const endpoint = uri.searchParams.get('endpoint');
-  if (endpoint !== null) config.endpoint = checkEndpoint(endpoint, allowHttp);
+  const endpoints = uri.searchParams.getAll('endpoint').map((e) => checkEndpoint(e, allowHttp));
+  if (new Set(endpoints).size !== endpoints.length) throw new ConfigError('Parameter endpoint of the aws:// source URI lists the same endpoint twice; list each once.');
+  if (endpoints.length > 4) throw new ConfigError('Parameter endpoint of the aws:// source URI appears more than 4 times.');
+  if (endpoints.length > 0) config.endpoint = endpoints[0]!;
+  if (endpoints.length > 1) config.endpoints = endpoints;
   return config;
 }
 

@@ -283,16 +283,14 @@ export class VaultKvClient implements ProviderClient {
   async health(): Promise<void> {
     // sys/health answers without a token; node-vault hands back its body whatever the status.
     const { body } = await this.#transport.send({ method: 'GET', path: '/sys/health' }, { operation: 'health' });
-    const h = body as { initialized?: unknown; sealed?: unknown; standby?: unknown; performance_standby?: unknown } | null;
+    const h = body as { initialized?: unknown; sealed?: unknown } | null;
     if (!h || typeof h !== 'object' || typeof h.sealed !== 'boolean') {
-      throw new ProviderResponseError(`Vault health at ${this.#c.address} returned an unexpected answer. Check that the address is a Vault or OpenBao server.`);
+      throw new ProviderResponseError(`Vault health at ${this.#transport.address} returned an unexpected answer. Check that the address is a Vault or OpenBao server.`);
     }
-    if (h.initialized === false) throw new ProviderUnavailableError(`Vault at ${this.#c.address} is not initialized. Initialize and unseal it.`);
-    if (h.sealed) throw new ProviderUnavailableError(`Vault at ${this.#c.address} is sealed. Unseal it (or wait for auto-unseal).`);
-    if (h.standby === true && h.performance_standby !== true) {
-      throw new ProviderUnavailableError(`Vault at ${this.#c.address} is a standby node. Point the source URI at the active node or the cluster's load balancer.`);
-    }
-    // And our token still works.
+    if (h.initialized === false) throw new ProviderUnavailableError(`Vault at ${this.#transport.address} is not initialized. Initialize and unseal it.`);
+    if (h.sealed) throw new ProviderUnavailableError(`Vault at ${this.#transport.address} is sealed. Unseal it (or wait for auto-unseal).`);
+    // A standby node is fine: it forwards what it does not serve itself to the active node, and the token
+    // lookup below fails (unavailable) when no active node answers. And our token still works.
     await this.#send({ method: 'GET', path: '/auth/token/lookup-self' }, { operation: 'health (token lookup)' });
   }
 

@@ -20,6 +20,11 @@ export interface VaultProviderConfig {
   scheme: string;
   /** Base address, `https://host:port` (or `http://` for a loopback dev server with `tls=0`). */
   address: string;
+  /**
+   * Every address of the cluster, `address` first, then each `node=` of the URI in order. The transport sends to
+   * the last one that answered and moves to the next on an unavailable answer (see docs/providers/vault.md).
+   */
+  addresses: string[];
   /** The URI's host name (for messages). */
   host: string;
   /** Path of the KV v2 mount, e.g. `secret`. */

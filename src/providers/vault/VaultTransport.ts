@@ -24,10 +24,16 @@ export interface VaultReply {
   body: unknown;
 }
 
+/** One address of the cluster and the node-vault client bound to it. */
+export interface VaultEndpoint {
+  address: string;
+  vault: NodeVault.client;
+}
+
 /** Settings of a {@link VaultTransport}. */
 export interface VaultTransportOptions {
-  vault: NodeVault.client;
-  address: string;
+  /** The nodes of the cluster in the order of the URI (one for a single server). */
+  endpoints: readonly VaultEndpoint[];
   namespace?: string;
   timeoutMs: number;
   retries: number;
@@ -43,6 +49,10 @@ export interface VaultTransportOptions {
  * jitter, retries only for ProviderUnavailableError) and every failure mapped by {@link mapVaultError}.
  * The token is passed per request and never stored on the node-vault client.
  *
+ * With several endpoints (`node=` in the URI), one attempt sends to the endpoint that answered last and, when it
+ * is unavailable (connection refused, timeout, 412/429/5xx), to each other endpoint in turn before withRetry backs
+ * off; the first endpoint that answers becomes the one used next (logged once per change).
+ *
  * @example
  * ```ts
  * const { body } = await transport.send({ method: 'GET', path: '/sys/health' }, { operation: 'health' });
@@ -50,45 +60,69 @@ export interface VaultTransportOptions {
  */
 export class VaultTransport {
   readonly #o: VaultTransportOptions;
+  /** Index of the endpoint that answered last. */
+  #current = 0;
+  /** Counters for tests and metrics: switches to another endpoint. */
+  readonly stats = { failovers: 0 };
 
   constructor(options: VaultTransportOptions) {
+    if (options.endpoints.length === 0) throw new TypeError('VaultTransport needs at least one endpoint.');
     this.#o = options;
   }
 
+  /** The address of the endpoint in use (the one that answered last). */
   get address(): string {
-    return this.#o.address;
+    return this.#o.endpoints[this.#current]!.address;
   }
 
   async send(request: VaultRequest, context: Omit<VaultErrorContext, 'address' | 'timeoutMs'>, signal?: AbortSignal): Promise<VaultReply> {
     const o = this.#o;
-    const full: VaultErrorContext = { ...context, address: o.address, timeoutMs: o.timeoutMs };
+    const count = o.endpoints.length;
     const headers: Record<string, string> = {};
     if (request.token) headers['X-Vault-Token'] = request.token;
     if (o.namespace) headers['X-Vault-Namespace'] = o.namespace;
     if (request.method === 'PATCH') headers['Content-Type'] = 'application/merge-patch+json';
+    const one = async (endpoint: VaultEndpoint): Promise<VaultReply> => {
+      const full: VaultErrorContext = { ...context, address: endpoint.address, timeoutMs: o.timeoutMs };
+      if (signal?.aborted) throw aborted(full, signal);
+      try {
+        const body: unknown = await endpoint.vault.request({
+          method: request.method,
+          path: request.path,
+          headers,
+          timeout: o.timeoutMs,
+          ...(request.json !== undefined ? { json: request.json } : {}),
+          ...(o.isHttps ? { httpsAgent: o.agent } : { httpAgent: o.agent }),
+        });
+        return { notFound: false, body };
+      } catch (error) {
+        const response = (error as { response?: { statusCode?: unknown; body?: unknown } } | null)?.response;
+        if (request.allowNotFound && response?.statusCode === 404) return { notFound: true, body: response.body };
+        throw mapVaultError(error, full);
+      }
+    };
     return withRetry(
       async () => {
-        if (signal?.aborted) throw aborted(full, signal);
-        try {
-          const body: unknown = await o.vault.request({
-            method: request.method,
-            path: request.path,
-            headers,
-            timeout: o.timeoutMs,
-            ...(request.json !== undefined ? { json: request.json } : {}),
-            ...(o.isHttps ? { httpsAgent: o.agent } : { httpAgent: o.agent }),
-          });
-          return { notFound: false, body };
-        } catch (error) {
-          const response = (error as { response?: { statusCode?: unknown; body?: unknown } } | null)?.response;
-          if (request.allowNotFound && response?.statusCode === 404) return { notFound: true, body: response.body };
-          throw mapVaultError(error, full);
+        // The endpoint that answered last, then the others in order, each once per attempt.
+        const start = this.#current;
+        let last: unknown;
+        for (let k = 0; k < count; k++) {
+          const index = (start + k) % count;
+          try {
+            const reply = await one(o.endpoints[index]!);
+            this.#use(index, start, context.operation);
+            return reply;
+          } catch (error) {
+            if (!isRetryableByDefault(error) || signal?.aborted) throw error;
+            last = error;
+          }
         }
+        throw last;
       },
       {
         retries: o.retries,
-        timeoutMs: o.timeoutMs + 100,
-        deadlineMs: (o.timeoutMs + 2_000) * (o.retries + 1),
+        timeoutMs: (o.timeoutMs + 100) * count,
+        deadlineMs: (o.timeoutMs + 2_000) * (o.retries + 1) * count,
         isRetryable: (error) => isRetryableByDefault(error) && !signal?.aborted,
         // A referenced timer: withRetry's default sleep is unref'd, so a script awaiting a retried call could
         // exit in the middle of the backoff with its promise never settled.
@@ -99,6 +133,16 @@ export class VaultTransport {
             'vault call failed; retrying',
           ),
       },
+    );
+  }
+
+  #use(index: number, previous: number, operation: string): void {
+    if (index === previous || this.#current !== previous) return;
+    this.#current = index;
+    this.stats.failovers++;
+    this.#o.logger?.warn(
+      { provider: 'vault', operation, from: this.#o.endpoints[previous]!.address, to: this.#o.endpoints[index]!.address },
+      'vault node unavailable; now using another node of the cluster',
     );
   }
 

@@ -4,13 +4,17 @@ import type { VaultAuthMethod, VaultCredentialRef, VaultProviderConfig } from '.
 import { validateVaultName } from './validateVaultName';
 
 const DEFAULT_K8S_TOKEN_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
-const KNOWN_PARAMS = ['tls', 'allowInsecureHttp', 'auth', 'role', 'authMount', 'namespace', 'ca', 'timeoutMs', 'retries', 'concurrency', 'key'];
+const KNOWN_PARAMS = ['tls', 'allowInsecureHttp', 'auth', 'role', 'authMount', 'namespace', 'ca', 'timeoutMs', 'retries', 'concurrency', 'key', 'node'];
+/** Parameters that may appear more than once. */
+const REPEATABLE = new Set(['node']);
+const MAX_NODES = 9;
 const AUTH_METHODS: readonly VaultAuthMethod[] = ['token', 'approle', 'kubernetes'];
 
 /**
  * Parse and validate a `vault://` or `openbao://` source URI:
  * `vault://<host>[:<port>]/<kv-mount>[/<path-prefix>][?tls=0|1&auth=token|approle|kubernetes&role=..&authMount=..
- * &namespace=..&ca=<pem file>&timeoutMs=..&retries=..&concurrency=..&key=..&allowInsecureHttp=1]`.
+ * &namespace=..&ca=<pem file>&timeoutMs=..&retries=..&concurrency=..&key=..&allowInsecureHttp=1&node=<host:port>...]`.
+ * Each `node=` adds another address of the same cluster (tried in order when the current one is unavailable).
  *
  * Rules: HTTPS unless `tls=0`, which is accepted only for a loopback host (`127.0.0.0/8`, `::1`, `localhost`)
  * unless `allowInsecureHttp=1` says the network below encrypts (a service mesh); credentials in the URI are
@@ -36,7 +40,7 @@ export function parseVaultUri(uri: URL, env: NodeJS.ProcessEnv): VaultProviderCo
   const params = uri.searchParams;
   for (const key of new Set(params.keys())) {
     if (!KNOWN_PARAMS.includes(key)) throw new ConfigError(`Unknown parameter "${key}" in the ${where} source URI. Known: ${KNOWN_PARAMS.join(', ')}.`);
-    if (params.getAll(key).length > 1) throw new ConfigError(`Parameter "${key}" appears more than once in the ${where} source URI.`);
+    if (params.getAll(key).length > 1 && !REPEATABLE.has(key)) throw new ConfigError(`Parameter "${key}" appears more than once in the ${where} source URI.`);
   }
 
   // 1. Transport: https by default; plain http only where nobody else can listen.
@@ -53,6 +57,14 @@ export function parseVaultUri(uri: URL, env: NodeJS.ProcessEnv): VaultProviderCo
   if (caFile === '') throw new ConfigError(`ca= is empty in the ${where} source URI; give the path of a PEM file.`);
   const port = uri.port || '8200';
   const address = `${tls ? 'https' : 'http'}://${uri.hostname}:${port}`;
+  const addresses = [address];
+  const nodes = params.getAll('node');
+  if (nodes.length > MAX_NODES - 1) throw new ConfigError(`The ${where} source URI lists ${nodes.length} node= parameters; at most ${MAX_NODES - 1} (${MAX_NODES} addresses in all).`);
+  for (const node of nodes) {
+    const other = nodeAddress(node, tls, allowInsecureHttp, where);
+    if (addresses.includes(other)) throw new ConfigError(`node=${node.slice(0, 80)} repeats an address already in the ${where} source URI; list each node once.`);
+    addresses.push(other);
+  }
 
   // 2. Mount and prefix: the first path segment is the KV v2 mount, the rest the prefix of our names.
   const path = uri.pathname.replace(/^\/+/, '').replace(/\/+$/, '');
@@ -96,6 +108,7 @@ export function parseVaultUri(uri: URL, env: NodeJS.ProcessEnv): VaultProviderCo
   return {
     scheme,
     address,
+    addresses,
     host,
     mount,
     prefix,
@@ -110,6 +123,26 @@ export function parseVaultUri(uri: URL, env: NodeJS.ProcessEnv): VaultProviderCo
     concurrency: int(params, 'concurrency', 16, 1, 128, where),
     credentials,
   };
+}
+
+/** `host[:port]` of another node of the cluster, under the same transport rules as the URI's own host. */
+function nodeAddress(raw: string, tls: boolean, allowInsecureHttp: boolean, where: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(`http://${raw}`);
+  } catch {
+    url = undefined;
+  }
+  if (!raw || !url || url.username || url.password || url.pathname !== '/' || url.search || url.hash || `${url.host}` !== raw.toLowerCase().replace(/:80$/, '')) {
+    throw new ConfigError(`node=${JSON.stringify(raw.slice(0, 80))} in the ${where} source URI must be host or host:port (another node of the same cluster), without scheme, path or credentials.`);
+  }
+  if (!tls && !isLoopback(url.hostname) && !allowInsecureHttp) {
+    throw new ConfigError(
+      `tls=0 is refused for the non-loopback node ${url.hostname}: tokens and secret values would cross the network in clear. Use https (the default), or add allowInsecureHttp=1 only when a service mesh encrypts the traffic.`,
+    );
+  }
+  const port = /:\d+$/.test(raw) ? raw.slice(raw.lastIndexOf(':') + 1) : '8200';
+  return `${tls ? 'https' : 'http'}://${url.hostname}:${port}`;
 }
 
 function flag(params: URLSearchParams, key: string, fallback: boolean, where: string): boolean {

@@ -66,20 +66,23 @@ export const vaultProviderFactory: ProviderFactory<VaultProviderConfig> = {
     } catch {
       throw new ConfigError('A vault:// or openbao:// source needs the node-vault package: npm install node-vault@0.12.');
     }
-    const vault = createVault({
-      endpoint: config.address,
-      apiVersion: 'v1',
-      debug: noop,
-      rpDefaults: { strictSSL: true },
-    } as NodeVault.VaultOptions);
-    // node-vault falls back to VAULT_TOKEN / VAULT_NAMESPACE / VAULT_PREFIX: we pass token and namespace per request.
-    const loose = vault as unknown as { token?: string; namespace?: string; pathPrefix: string };
-    loose.token = undefined;
-    loose.namespace = undefined;
-    loose.pathPrefix = '';
+    // One node-vault client per address of the cluster (node-vault binds a client to one endpoint).
+    const endpoints = (config.addresses ?? [config.address]).map((address) => {
+      const vault = createVault({
+        endpoint: address,
+        apiVersion: 'v1',
+        debug: noop,
+        rpDefaults: { strictSSL: true },
+      } as NodeVault.VaultOptions);
+      // node-vault falls back to VAULT_TOKEN / VAULT_NAMESPACE / VAULT_PREFIX: we pass token and namespace per request.
+      const loose = vault as unknown as { token?: string; namespace?: string; pathPrefix: string };
+      loose.token = undefined;
+      loose.namespace = undefined;
+      loose.pathPrefix = '';
+      return { address, vault };
+    });
     const transport = new VaultTransport({
-      vault,
-      address: config.address,
+      endpoints,
       ...(config.namespace ? { namespace: config.namespace } : {}),
       timeoutMs: config.timeoutMs,
       retries: config.retries,

@@ -114,3 +114,31 @@ t.test('Factory: vaultProviderFactory', async (t) => {
     await t.rejects(vaultProviderFactory.create(config, { env: TOKEN_ENV }), { code: 'E_CONFIG', message: /\/no\/such\/ca\.pem/ });
   });
 });
+
+t.test('Function: parseVaultUri with node= (the other nodes of a cluster)', async (t) => {
+  const c = parseVaultUri(new URL('vault://v1.internal/secret/app?node=v2.internal:8300&node=v3.internal'), TOKEN_ENV);
+  t.equal(c.address, 'https://v1.internal:8200', 'the URI host stays the first address');
+  t.same(c.addresses, ['https://v1.internal:8200', 'https://v2.internal:8300', 'https://v3.internal:8200'], 'every node, in order, same scheme, default port 8200');
+  t.same(parseVaultUri(new URL('vault://127.0.0.1:8210/secret?tls=0&node=127.0.0.1:8220&node=[::1]:8230'), TOKEN_ENV).addresses, [
+    'http://127.0.0.1:8210',
+    'http://127.0.0.1:8220',
+    'http://[::1]:8230',
+  ]);
+  t.same(parseVaultUri(new URL('vault://v/secret'), TOKEN_ENV).addresses, ['https://v:8200'], 'one address without node=');
+  const refused = (uri: string, why: string) => t.equal(codeOf(() => parseVaultUri(new URL(uri), TOKEN_ENV)), 'E_CONFIG', why);
+  refused('vault://127.0.0.1/secret?tls=0&node=10.0.0.2:8200', 'tls=0 with a non-loopback node');
+  refused('vault://v/secret?node=v', 'a node repeating the URI host');
+  refused('vault://v/secret?node=w&node=w:8200', 'a node listed twice');
+  refused('vault://v/secret?node=', 'an empty node');
+  refused('vault://v/secret?node=http://w', 'a node with a scheme');
+  refused('vault://v/secret?node=w/path', 'a node with a path');
+  refused('vault://v/secret?node=u:p@w', 'a node with credentials');
+  refused('vault://v/secret?node=w:99999', 'a node with a bad port');
+  refused(`vault://v/secret?${Array.from({ length: 9 }, (_, i) => `node=w${i}`).join('&')}`, 'more than 9 addresses');
+  t.equal(
+    codeOf(() => parseVaultUri(new URL('vault://10.0.0.1/secret?tls=0&allowInsecureHttp=1&node=10.0.0.2'), TOKEN_ENV)),
+    'no error',
+    'allowInsecureHttp=1 covers every node',
+  );
+  t.equal(codeOf(() => parseVaultUri(new URL('vault://v/secret?tls=0&tls=1'), TOKEN_ENV)), 'E_CONFIG', 'other parameters still may not repeat');
+});
