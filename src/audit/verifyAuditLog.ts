@@ -59,17 +59,20 @@ const HASH = /^[0-9a-f]{64}$/;
 const FIELDS = ['v', 'seq', 'time', 'requestId', 'actor', 'tenant', 'action', 'secret', 'version', 'outcome', 'reason', 'provider', 'durationMs', 'cache', 'crossTenant', 'prev', 'hash'];
 const FIELD_SET: ReadonlySet<string> = new Set(FIELDS);
 
+const ORDER = 'its fields are not in schema order';
 const isNullableString = (v: unknown): boolean => v === null || typeof v === 'string';
 
 /** The first schema violation of a parsed event, or undefined. */
 function schemaProblem(e: Record<string, unknown>): string | undefined {
-  for (const key of Object.keys(e)) if (!FIELD_SET.has(key)) return `it has a field outside the schema (${JSON.stringify(key.slice(0, 40))})`;
+  const keys = Object.keys(e);
+  for (const key of keys) if (!FIELD_SET.has(key)) return `it has a field outside the schema (${JSON.stringify(key.slice(0, 40))})`;
   for (const key of FIELDS) if (!(key in e)) return `it lacks the field ${key}`;
+  for (let i = 0; i < FIELDS.length; i++) if (keys[i] !== FIELDS[i]) return ORDER;
   const actor = e.actor as { id?: unknown; roles?: unknown } | null;
   if (e.v !== AUDIT_SCHEMA_VERSION) return `its schema version is not ${AUDIT_SCHEMA_VERSION}`;
   if (typeof e.time !== 'string' || typeof e.action !== 'string' || typeof e.outcome !== 'string' || typeof e.cache !== 'string') return 'a text field has the wrong type';
   if (![e.requestId, e.tenant, e.secret, e.version, e.reason, e.provider].every(isNullableString)) return 'a text field has the wrong type';
-  if (typeof actor !== 'object' || actor === null || Array.isArray(actor) || Object.keys(actor).length !== 2 || !isNullableString(actor.id)) return 'its actor is not { id, roles }';
+  if (typeof actor !== 'object' || actor === null || Array.isArray(actor) || Object.keys(actor).join() !== 'id,roles' || !isNullableString(actor.id)) return 'its actor is not { id, roles }';
   if (!Array.isArray(actor.roles) || !actor.roles.every((r) => typeof r === 'string')) return 'its actor roles are not a list of strings';
   if (!(e.durationMs === null || typeof e.durationMs === 'number')) return 'durationMs has the wrong type';
   if (typeof e.crossTenant !== 'boolean') return 'crossTenant is not a boolean';
@@ -138,11 +141,15 @@ export class ChainVerifier {
     }
     if (!isEvent || e === undefined) return this.#fail('malformed', 'the line is not an audit event (no seq or hash)');
     const problem = schemaProblem(e);
-    if (problem !== undefined) return this.#fail('edited', `the event does not match the schema: ${problem}`);
+    if (problem !== undefined) return this.#fail(problem === ORDER ? 'noncanonical' : 'edited', `the event does not match the schema: ${problem}`);
     const event = e as unknown as AuditEvent;
-    const canonical = canonicalAuditJson(event);
-    if (sha256Hex(canonical) !== event.hash) return this.#fail('edited', 'the event does not match its hash');
-    if (text !== `${canonical.slice(0, -1)},"hash":"${event.hash}"}`) {
+    // Canonical: the line is exactly what stringifying its parse gives, with the schema's key order (checked by
+    // schemaProblem), so the hashed text is the line without its `hash` member. A duplicated key, whitespace or
+    // another number form makes the two differ.
+    const isCanonical = JSON.stringify(e) === text;
+    const hashed = isCanonical ? `${text.slice(0, -75)}}` : canonicalAuditJson(event);
+    if (sha256Hex(hashed) !== event.hash) return this.#fail('edited', 'the event does not match its hash');
+    if (!isCanonical) {
       return this.#fail('noncanonical', 'the line is not in canonical form (a duplicated key, whitespace, key order or number form differs from what the trail writes)');
     }
     if (Number.isNaN(this.#expectedSeq)) {
