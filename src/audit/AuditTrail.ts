@@ -156,8 +156,10 @@ function endsMidLine(path: string): boolean {
 }
 
 /**
- * The tamper-evident audit trail: one JSON line per event (schema: AuditEvent), hash-chained, written
- * synchronously through a pino destination, failing closed when configured.
+ * The audit trail: one JSON line per event (schema: AuditEvent), hash-chained, written synchronously through a
+ * pino destination, failing closed when configured. The chain alone shows accidental damage; against someone who
+ * can write the file, give `signing` (signed checkpoints anchored outside the log, segments, a trail id per
+ * process; see AuditSigningOptions and verifyAuditTrails).
  *
  * Recording an event (numbered as in the code):
  * 1. Keep only the schema's fields of the input; each clear field must match its pattern, else it is recorded as
