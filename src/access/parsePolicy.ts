@@ -7,6 +7,13 @@ import { validatePolicyDocument, type PolicyLocator } from './validatePolicyDocu
 /** Deepest nesting of flow collections (`{`, `[`) or block indentation accepted; real policies use about 5. */
 const MAX_NESTING = 64;
 
+/** Whether a quote at `i` opens a quoted scalar (after a line start, `:`, `-`, `[`, `{`, `,` or `?`), not an apostrophe in a word. */
+function startsScalar(text: string, i: number): boolean {
+  let k = i - 1;
+  while (k >= 0 && (text[k] === ' ' || text[k] === '\t')) k--;
+  return k < 0 || ':-[{,?\n'.includes(text[k] as string);
+}
+
 /**
  * Offset where nesting first exceeds `max` levels, or undefined: flow brackets outside quoted strings and
  * comments, and YAML block indentation (a level per indentation step). One linear pass.
@@ -39,7 +46,7 @@ function findDeepNesting(text: string, max: number): number | undefined {
       else if (c === quote) quote = '';
       continue;
     }
-    if (c === '"' || c === "'") quote = c;
+    if ((c === '"' || c === "'") && startsScalar(text, i)) quote = c;
     else if (c === '#' && (i === 0 || /\s/.test(text[i - 1] as string))) {
       while (i + 1 < text.length && text[i + 1] !== '\n') i++;
     } else if (c === '{' || c === '[') {

@@ -221,6 +221,11 @@ t.test('Input limits', async (t) => {
     }
   });
 
+  t.test('an apostrophe inside a word does not hide deep nesting after it', async (t) => {
+    const text = `# it's a comment\nroles:\n  r:\n    grants: []\nmembers:\n  o'brien: [acme]\n  x: ${'['.repeat(100)}${']'.repeat(100)}\n`;
+    t.match(problemsOf(t, () => parsePolicy(text, 'yaml')), [{ field: '(syntax)', line: 7, problem: /nesting/ }]);
+  });
+
   t.test('refuses deep block nesting at the line where it goes too deep', async (t) => {
     let text = 'roles:\n';
     for (let d = 1; d < 100; d++) text += `${' '.repeat(d * 2)}k${d}:\n`;
