@@ -40,6 +40,8 @@ function replica(dir: string, trail: string, count: number, mode: 'close' | 'kil
   });
 }
 
+// Child processes and ~20 CLI runs: allow for a loaded CI machine (about 55 s at a load average of 20 on 2 cores).
+t.setTimeout(300_000);
 const clean = join(root, 'clean');
 let attackCount = 0;
 /** A fresh copy of the untouched set to attack. */
@@ -85,14 +87,15 @@ function verifyCli(dir: string, json = false): { code: number | null; stdout: st
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Asserts the API and the CLI (text and JSON) both report `kind` as the first break of `trail`. */
-async function expectBreak(t: Test, dir: string, trail: string, kind: AuditTrailBreakKind): Promise<void> {
+/** Asserts the API and the CLI (text, and JSON when asked) both report `kind` as the first break of `trail`. */
+async function expectBreak(t: Test, dir: string, trail: string, kind: AuditTrailBreakKind, isJsonToo = false): Promise<void> {
   const api = await verifyApi(dir);
   t.equal(api.ok, false, 'the API reports a break');
   t.equal(api.trails.find((r) => r.trail === trail)?.break?.kind, kind, `the API names ${kind}`);
   const text = verifyCli(dir);
   t.equal(text.code, 1, 'the CLI exits 1');
   t.match(text.stderr, new RegExp(`${kind} trail ${trail}`), 'the CLI names the kind and the trail');
+  if (!isJsonToo) return;
   const json = verifyCli(dir, true);
   t.equal(json.code, 1);
   const parsed = JSON.parse(json.stdout) as VerifyAuditTrailsResult;
@@ -139,7 +142,7 @@ t.test('attacks by someone who can write the files', async (t) => {
     lines[i] = (lines[i] as string).replace('"outcome":"denied"', '"outcome":"allowed"');
     writeLines(file, lines);
     rechain(dir, A);
-    await expectBreak(t, dir, A, 'checkpoint-mismatch');
+    await expectBreak(t, dir, A, 'checkpoint-mismatch', true);
   });
 
   t.test('delete the last events before the last checkpoint', async (t) => {
@@ -214,7 +217,7 @@ t.test('attacks by someone who can write the files', async (t) => {
     const i = lines.findIndex((l) => l.includes('"outcome":"denied"'));
     lines[i] = (lines[i] as string).replace('"outcome":"denied"', '"outcome":"allowed","outcome":"denied"');
     writeLines(file, lines);
-    await expectBreak(t, dir, A, 'noncanonical');
+    await expectBreak(t, dir, A, 'noncanonical', true);
   });
 
   t.test('drop a middle segment and renumber the rest', async (t) => {
