@@ -23,6 +23,8 @@ const ARRAY = 1;
 export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
   const n = text.length;
   const stack: number[] = [];
+  // The keys seen in each open object (duplicates are an error: JSON.parse would silently keep the last).
+  const keys: Set<string>[] = [];
   let i = 0;
   let expect: 'value' | 'valueOrClose' | 'key' | 'keyOrClose' | 'after' = 'value';
   const fail = (problem: string): JsonSyntaxError => ({ offset: Math.min(i, n), problem });
@@ -66,7 +68,7 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
         expect = top === OBJECT ? 'key' : 'value';
       } else if ((c === '}' && top === OBJECT) || (c === ']' && top === ARRAY)) {
         i++;
-        stack.pop();
+        if (stack.pop() === OBJECT) keys.pop();
       } else return fail(top === OBJECT ? 'expected "," or "}"' : 'expected "," or "]"');
       continue;
     }
@@ -76,12 +78,22 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
       if (c === '}' && expect === 'keyOrClose') {
         i++;
         stack.pop();
+        keys.pop();
         expect = 'after';
         continue;
       }
       if (c !== '"') return fail('expected a double-quoted property name');
+      const keyStart = i;
       const error = string();
       if (error !== undefined) return error;
+      const raw = text.slice(keyStart + 1, i - 1);
+      const key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
+      const seen = keys[keys.length - 1] as Set<string>;
+      if (seen.has(key)) {
+        i = keyStart;
+        return fail('duplicate key: map keys must be unique');
+      }
+      seen.add(key);
       skipWhitespace();
       if (text[i] !== ':') return fail('expected ":" after the property name');
       i++;
@@ -97,6 +109,7 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
     if (c === '{' || c === '[') {
       i++;
       stack.push(c === '{' ? OBJECT : ARRAY);
+      if (c === '{') keys.push(new Set());
       expect = c === '{' ? 'keyOrClose' : 'valueOrClose';
       continue;
     }

@@ -4,6 +4,58 @@ import { findJsonSyntaxError } from './findJsonSyntaxError';
 import { Policy } from './Policy';
 import { validatePolicyDocument, type PolicyLocator } from './validatePolicyDocument';
 
+/** Deepest nesting of flow collections (`{`, `[`) or block indentation accepted; real policies use about 5. */
+const MAX_NESTING = 64;
+
+/** Whether a quote at `i` opens a quoted scalar (after a line start, `:`, `-`, `[`, `{`, `,` or `?`), not an apostrophe in a word. */
+function startsScalar(text: string, i: number): boolean {
+  let k = i - 1;
+  while (k >= 0 && (text[k] === ' ' || text[k] === '\t')) k--;
+  return k < 0 || ':-[{,?\n'.includes(text[k] as string);
+}
+
+/**
+ * Offset where nesting first exceeds `max` levels, or undefined: flow brackets outside quoted strings and
+ * comments, and YAML block indentation (a level per indentation step). One linear pass.
+ */
+function findDeepNesting(text: string, max: number): number | undefined {
+  let depth = 0;
+  let quote = '';
+  let isLineStart = true;
+  const indents: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (isLineStart) {
+      isLineStart = false;
+      let j = i;
+      while (text[j] === ' ' || text[j] === '-') j++;
+      const next = text[j];
+      if (quote === '' && depth === 0 && next !== undefined && next !== '\n' && next !== '#' && next !== '\r') {
+        const indent = j - i;
+        while (indents.length > 0 && (indents[indents.length - 1] as number) >= indent) indents.pop();
+        indents.push(indent);
+        if (indents.length > max) return i;
+      }
+    }
+    if (c === '\n') {
+      isLineStart = true;
+      if (quote === "'") continue;
+    }
+    if (quote !== '') {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = '';
+      continue;
+    }
+    if ((c === '"' || c === "'") && startsScalar(text, i)) quote = c;
+    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1] as string))) {
+      while (i + 1 < text.length && text[i + 1] !== '\n') i++;
+    } else if (c === '{' || c === '[') {
+      if (++depth > max) return i;
+    } else if ((c === '}' || c === ']') && depth > 0) depth--;
+  }
+  return undefined;
+}
+
 /** Options of {@link parsePolicy}. */
 export interface ParsePolicyOptions {
   /** How error messages name the policy, e.g. its file path. Default `<inline>`. */
@@ -59,8 +111,21 @@ export function parsePolicy(text: string, format: 'yaml' | 'json', options: Pars
     const { line, col } = lines.linePos(offset);
     return { line, column: col };
   };
+  // The parsers recurse once per level: refuse deep nesting before they can exhaust the stack.
+  const deep = findDeepNesting(body, MAX_NESTING);
+  if (deep !== undefined) {
+    const before = body.slice(0, deep);
+    throw createPolicyError(source, [
+      { field: '(syntax)', problem: `nesting deeper than ${MAX_NESTING} levels; a policy needs fewer than 10`, line: before.split('\n').length, column: deep - before.lastIndexOf('\n') },
+    ]);
+  }
+  // JSON is YAML 1.2, so one parser gives node positions for both formats. Its own `uniqueKeys` check compares
+  // every key with every other (quadratic: a 1 MB policy took seconds), so duplicates are found in one pass here.
+  let doc: Document | undefined;
+  const docOf = (): Document => (doc ??= parseDocument(body, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, version: '1.2' }));
   let value: unknown;
   if (format === 'json') {
+    // Strict JSON (duplicate keys included) needs no YAML parse: the document is parsed only to locate an error.
     const syntax = findJsonSyntaxError(body);
     if (syntax !== undefined) {
       // Count lines without the yaml parser, which may not get this far on broken input.
@@ -72,23 +137,27 @@ export function parsePolicy(text: string, format: 'yaml' | 'json', options: Pars
     value = JSON.parse(body) as unknown;
   } else if (format !== 'yaml') {
     throw createPolicyError(source, [{ field: '(format)', problem: `unknown format ${JSON.stringify(format)}; use "yaml" or "json"` }]);
+  } else {
+    const yamlDoc = docOf();
+    const problems: PolicyProblem[] = [...yamlDoc.errors, ...yamlDoc.warnings].map((e) => ({ field: '(syntax)', problem: `YAML error: ${e.message}`, ...at(e.pos[0]) }));
+    visit(yamlDoc, {
+      Alias(_, node) {
+        problems.push({ field: '(syntax)', problem: 'YAML aliases are not supported; repeat the value', ...(positionOf(node, lines) ?? {}) });
+      },
+      Map(_, node) {
+        const seen = new Set<string>();
+        for (const pair of node.items) {
+          const key = isScalar(pair.key) ? `s:${String(pair.key.value)}` : `n:${String(pair.key)}`;
+          if (seen.has(key)) problems.push({ field: '(syntax)', problem: 'map keys must be unique; remove the duplicate key', ...(positionOf(pair.key, lines) ?? {}) });
+          seen.add(key);
+        }
+      },
+    });
+    if (problems.length > 0) throw createPolicyError(source, problems);
+    if (yamlDoc.contents === null) throw createPolicyError(source, [{ field: '(root)', problem: 'the policy is empty; it needs at least a "roles" mapping', line: 1, column: 1 }]);
+    value = yamlDoc.toJS({ maxAliasCount: 0 }) as unknown;
   }
-  // JSON is YAML 1.2, so one parser gives node positions for both formats (and rejects duplicate keys in both).
-  const doc = parseDocument(body, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, version: '1.2' });
-  const problems: PolicyProblem[] = [...doc.errors, ...doc.warnings].map((e) => ({
-    field: '(syntax)',
-    problem: `${format === 'json' ? 'JSON' : 'YAML'} error: ${e.message}`,
-    ...at(e.pos[0]),
-  }));
-  visit(doc, {
-    Alias(_, node) {
-      problems.push({ field: '(syntax)', problem: 'YAML aliases are not supported; repeat the value', ...(positionOf(node, lines) ?? {}) });
-    },
-  });
-  if (problems.length > 0) throw createPolicyError(source, problems);
-  if (doc.contents === null) throw createPolicyError(source, [{ field: '(root)', problem: 'the policy is empty; it needs at least a "roles" mapping', line: 1, column: 1 }]);
-  if (format === 'yaml') value = doc.toJS({ maxAliasCount: 0 }) as unknown;
-  const locate = locator(doc, lines);
+  const locate: PolicyLocator = (path, at) => locator(docOf(), lines)(path, at);
   const validated = validatePolicyDocument(value, { source, locate });
   return new Policy(validated, { source });
 }

@@ -1,11 +1,16 @@
-import { closeSync, fdatasync, fstatSync, fsyncSync, openSync, readSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fdatasync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import pino, { type DestinationStream } from 'pino';
 import { AuditWriteError } from '../errors/AuditWriteError';
 import { ConfigError } from '../errors/ConfigError';
 import { getLogger } from '../log/createLogger';
 import { AUDIT_GENESIS_HASH, AUDIT_SCHEMA_VERSION } from './AuditEvent';
 import type { AuditEventInput } from './AuditEventInput';
+import { CHECKPOINT_DOMAIN, checkpointBody, checkpointLine, segmentHeader, TRAIL_ID, type AuditCheckpointReason } from './auditCheckpoint';
 import type { AuditHmac } from './AuditHmac';
+import { AuditSigner, type AuditSigningKeyOptions } from './AuditSigner';
 import { canonicalAuditJson } from './canonicalAuditJson';
 import { readAuditChainHead } from './readAuditChainHead';
 import { sha256Hex } from './sha256Hex';
@@ -39,8 +44,31 @@ export type AuditSinkOptions =
   | { type: 'transport'; target: string; options?: Record<string, unknown> }
   | { type: 'stream'; stream: DestinationStream };
 
+/**
+ * Signed checkpoints and segments (file sink only). The trail then writes segment files
+ * `<base>.<trailId>.<segment, 6 digits>.jsonl` next to the sink's path (`<base>` is the path without `.jsonl`),
+ * each starting with a segment header, and signs its head with Ed25519 into the checkpoint file and the
+ * operational log (`auditCheckpoint`). Every process is its own trail: a restart starts a new trail id.
+ */
+export interface AuditSigningOptions extends AuditSigningKeyOptions {
+  /** This process's trail id, `[A-Za-z0-9_-]`, 1-64 chars. Default `<hostname>-<pid>-<8 random hex>`. */
+  trailId?: string;
+  /** Where checkpoints are appended (one line each; several trails may share the file). Default `<base>.checkpoints.jsonl`. */
+  checkpointFile?: string;
+  /** Sign after this many events. Default 1000. */
+  checkpointEvery?: number;
+  /** Sign at most this long after an event, milliseconds. Default 5000. */
+  checkpointIntervalMs?: number;
+  /** Start a new segment once the current one holds this many bytes. Default 64 MiB. */
+  segmentMaxBytes?: number;
+  /** Start a new segment once the current one is this old, milliseconds. Default 24 h. */
+  segmentMaxAgeMs?: number;
+}
+
 /** Options of {@link AuditTrail}. */
 export interface AuditTrailOptions {
+  /** Signed checkpoints, segments and a trail id: what makes the trail hold against a log writer. Default: off. */
+  signing?: AuditSigningOptions;
   sink: AuditSinkOptions;
   /** Makes the `secret` references (and references of clear fields that fail their pattern). Not closed by the trail. */
   hmac: AuditHmac;
@@ -51,8 +79,8 @@ export interface AuditTrailOptions {
   failClosed?: boolean;
   /** Secret names that may appear in clear (e.g. non-sensitive config names). Default: none; all are references. */
   clearNames?: readonly string[] | ((name: string) => boolean);
-  /** Operational logger (never the audit sink). Default: the library's logger. */
-  logger?: { error(obj: object, msg: string): void };
+  /** Operational logger (never the audit sink), also carrying the checkpoints when it has `info`. Default: the library's logger. */
+  logger?: { error(obj: object, msg: string): void; info?(obj: object, msg: string): void };
   /** Milliseconds since the epoch; for tests. Default Date.now. */
   clock?: () => number;
 }
@@ -72,6 +100,42 @@ interface Waiter {
 }
 
 const RESOLVED = Promise.resolve();
+const DEFAULT_CHECKPOINT_EVERY = 1000;
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 5000;
+const DEFAULT_SEGMENT_MAX_BYTES = 64 * 1024 * 1024;
+const DEFAULT_SEGMENT_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+
+/** The state of a signed trail. */
+interface Signed {
+  signer: AuditSigner;
+  trailId: string;
+  base: string;
+  checkpointFile: string;
+  every: number;
+  intervalMs: number;
+  maxBytes: number;
+  maxAgeMs: number;
+  segment: number;
+  /** The current segment's file exists (its header is written). */
+  isSegmentCreated: boolean;
+  segmentBytes: number;
+  segmentOpenedAt: number;
+  sinceCheckpoint: number;
+  lastCheckpoint: { seq: number; hash: string; sig: string } | undefined;
+  checkpointFd: number | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
+const positive = (value: number | undefined, fallback: number, what: string): number => {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`Audit ${what} must be a positive number.`);
+  return value;
+};
+
+function defaultTrailId(): string {
+  const host = hostname().replace(/[^A-Za-z0-9-]/g, '-').slice(0, 32) || 'host';
+  return `${host}-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
 const FAILURE_LOG_INTERVAL_MS = 10_000;
 
 /** Whether a file's last byte is not a newline (a torn line left by a crash or a failed write). */
@@ -92,8 +156,10 @@ function endsMidLine(path: string): boolean {
 }
 
 /**
- * The tamper-evident audit trail: one JSON line per event (schema: AuditEvent), hash-chained, written
- * synchronously through a pino destination, failing closed when configured.
+ * The audit trail: one JSON line per event (schema: AuditEvent), hash-chained, written synchronously through a
+ * pino destination, failing closed when configured. The chain alone shows accidental damage; against someone who
+ * can write the file, give `signing` (signed checkpoints anchored outside the log, segments, a trail id per
+ * process; see AuditSigningOptions and verifyAuditTrails).
  *
  * Recording an event (numbered as in the code):
  * 1. Keep only the schema's fields of the input; each clear field must match its pattern, else it is recorded as
@@ -136,6 +202,7 @@ export class AuditTrail {
   #syncing: Promise<void> | undefined;
   #droppedSinceLog = 0;
   #lastFailureLogAt = -Infinity;
+  readonly #signed: Signed | undefined;
 
   constructor(options: AuditTrailOptions) {
     const sink = options.sink;
@@ -155,6 +222,60 @@ export class AuditTrail {
     }
     this.#loggerOption = options.logger;
     this.#clock = options.clock ?? Date.now;
+    if (options.signing !== undefined) this.#signed = this.#signedState(options.signing);
+  }
+
+  /** This process's trail id (signed trails), else undefined. */
+  get trailId(): string | undefined {
+    return this.#signed?.trailId;
+  }
+
+  /** Hex of the checkpoint signing public key (signed trails), else undefined: what verifiers need. */
+  get publicKey(): string | undefined {
+    return this.#signed?.signer.publicKeyHex;
+  }
+
+  /** The file of the current segment (signed trails), else the sink's path or undefined. */
+  get currentFile(): string | undefined {
+    const signed = this.#signed;
+    if (signed !== undefined) return this.#segmentPath(signed.segment);
+    return this.#sink.type === 'file' ? this.#sink.path : undefined;
+  }
+
+  #signedState(o: AuditSigningOptions): Signed {
+    const sink = this.#sink;
+    if (sink.type !== 'file') throw new ConfigError('Signed audit checkpoints need a file sink ({ type: "file", path }).');
+    const trailId = o.trailId ?? defaultTrailId();
+    if (typeof trailId !== 'string' || !TRAIL_ID.test(trailId)) throw new ConfigError('The audit trail id must be 1-64 letters, digits, _ or -.');
+    const base = sink.path.endsWith('.jsonl') ? sink.path.slice(0, -'.jsonl'.length) : sink.path;
+    const every = positive(o.checkpointEvery, DEFAULT_CHECKPOINT_EVERY, 'checkpointEvery');
+    const intervalMs = positive(o.checkpointIntervalMs, DEFAULT_CHECKPOINT_INTERVAL_MS, 'checkpointIntervalMs');
+    const maxBytes = positive(o.segmentMaxBytes, DEFAULT_SEGMENT_MAX_BYTES, 'segmentMaxBytes');
+    const maxAgeMs = positive(o.segmentMaxAgeMs, DEFAULT_SEGMENT_MAX_AGE_MS, 'segmentMaxAgeMs');
+    const signer = new AuditSigner(o);
+    return {
+      signer,
+      trailId,
+      base,
+      checkpointFile: o.checkpointFile ?? `${base}.checkpoints.jsonl`,
+      every,
+      intervalMs,
+      maxBytes,
+      maxAgeMs,
+      segment: 1,
+      isSegmentCreated: false,
+      segmentBytes: 0,
+      segmentOpenedAt: 0,
+      sinceCheckpoint: 0,
+      lastCheckpoint: undefined,
+      checkpointFd: undefined,
+      timer: undefined,
+    };
+  }
+
+  #segmentPath(segment: number): string {
+    const signed = this.#signed as Signed;
+    return `${signed.base}.${signed.trailId}.${String(segment).padStart(6, '0')}.jsonl`;
   }
 
   /**
@@ -201,9 +322,22 @@ export class AuditTrail {
     return { seq: this.#seq, hash: this.#hash };
   }
 
-  /** Closes the file and opens it again on the next event (after log rotation); the chain continues. */
+  /**
+   * Closes the file and opens it again on the next event (after log rotation); the chain continues. A signed
+   * trail starts its next segment instead (after a final `rotate` checkpoint of the current one).
+   */
   reopen(): void {
-    if (this.#sink.type === 'file') this.#dropStream();
+    if (this.#signed !== undefined) this.#rotate();
+    else if (this.#sink.type === 'file') this.#dropStream();
+  }
+
+  /**
+   * Signs the head now (signed trails; no-op otherwise or when nothing changed since the last checkpoint), e.g.
+   * before a planned shutdown that cannot await close().
+   */
+  checkpoint(): void {
+    const signed = this.#signed;
+    if (signed?.isSegmentCreated === true && signed.lastCheckpoint?.hash !== this.#hash) this.#checkpoint('time');
   }
 
   /** Resolves when every event recorded so far is as durable as configured (pending batched syncs done). */
@@ -221,6 +355,14 @@ export class AuditTrail {
     if (this.#isClosed) return;
     await this.flush().catch(() => undefined);
     this.#isClosed = true;
+    const signed = this.#signed;
+    if (signed !== undefined) {
+      if (signed.isSegmentCreated) this.#checkpoint('close');
+      clearInterval(signed.timer);
+      if (signed.checkpointFd !== undefined) closeSync(signed.checkpointFd);
+      signed.checkpointFd = undefined;
+      signed.signer.close();
+    }
     const stream = this.#stream;
     this.#stream = undefined;
     if (stream === undefined || this.#sink.type === 'stream' || stream.end === undefined) return;
@@ -263,6 +405,12 @@ export class AuditTrail {
     // 5. Advance, then sync if asked.
     this.#seq = seq;
     this.#hash = hash;
+    const signed = this.#signed;
+    if (signed !== undefined) {
+      signed.segmentBytes += canonical.length + 75;
+      if (++signed.sinceCheckpoint >= signed.every) this.#checkpoint('count');
+      if (signed.segmentBytes >= signed.maxBytes || this.#clock() - signed.segmentOpenedAt >= signed.maxAgeMs) this.#rotate();
+    }
     if (this.#durability === 'fsync') {
       try {
         fsyncSync(stream.fd as number);
@@ -280,7 +428,9 @@ export class AuditTrail {
     const sink = this.#sink;
     let stream: SinkStream;
     let hasTornLine = false;
-    if (sink.type === 'file') {
+    if (this.#signed !== undefined) {
+      return this.#openSegment(this.#signed);
+    } else if (sink.type === 'file') {
       if (!this.#isHeadLoaded) {
         const head = readAuditChainHead(sink.path);
         if (head?.hash !== undefined) {
@@ -314,6 +464,102 @@ export class AuditTrail {
       }
     }
     return stream;
+  }
+
+  /** Signed trails: opens the current segment (creating it with its header, or continuing it after a failure). */
+  #openSegment(signed: Signed): SinkStream {
+    const sink = this.#sink as Extract<AuditSinkOptions, { type: 'file' }>;
+    const path = this.#segmentPath(signed.segment);
+    const mode = sink.mode ?? 0o640;
+    let hasTornLine = false;
+    if (!signed.isSegmentCreated) {
+      mkdirSync(dirname(path), { recursive: true });
+      closeSync(openSync(path, 'wx', mode)); // a segment is never continued by another trail or process
+    } else hasTornLine = endsMidLine(path);
+    const stream = pino.destination({ dest: path, sync: true, append: true, mode }) as SinkStream;
+    stream.on?.('error', (error) => {
+      if (this.#stream === stream) this.#streamError = error;
+    });
+    this.#stream = stream;
+    this.#streamError = undefined;
+    const prefix = hasTornLine ? '\n' : '';
+    if (signed.isSegmentCreated) {
+      const error = prefix === '' ? undefined : this.#write(stream, prefix);
+      if (error !== undefined) {
+        this.#dropStream();
+        throw error;
+      }
+      return stream;
+    }
+    const now = this.#clock();
+    const header = segmentHeader({ trail: signed.trailId, segment: signed.segment, seq: this.#seq, prev: this.#hash, prevSig: signed.lastCheckpoint?.sig ?? null, time: new Date(now).toISOString() });
+    const error = this.#write(stream, `${header.line}\n`);
+    if (error !== undefined) {
+      this.#dropStream();
+      throw error;
+    }
+    signed.isSegmentCreated = true;
+    signed.segmentBytes = header.line.length + 1;
+    signed.segmentOpenedAt = now;
+    this.#hash = header.hash;
+    if (signed.lastCheckpoint === undefined) this.#checkpoint('open');
+    if (signed.timer === undefined) {
+      signed.timer = setInterval(() => this.checkpoint(), signed.intervalMs);
+      signed.timer.unref();
+    }
+    return stream;
+  }
+
+  /** Signed trails: ends the current segment with a `rotate` checkpoint; the next event starts the next one. */
+  #rotate(): void {
+    const signed = this.#signed as Signed;
+    if (!signed.isSegmentCreated || this.#isClosed) return;
+    this.#checkpoint('rotate');
+    const stream = this.#stream;
+    this.#stream = undefined;
+    this.#streamError = undefined;
+    try {
+      stream?.end?.();
+    } catch {
+      // The segment is complete and signed; a failing close loses nothing.
+    }
+    signed.segment++;
+    signed.isSegmentCreated = false;
+  }
+
+  /** Signs the head and appends the checkpoint to the checkpoint file and the operational log. Never throws. */
+  #checkpoint(reason: AuditCheckpointReason): void {
+    const signed = this.#signed as Signed;
+    const body = checkpointBody({
+      checkpoint: 1,
+      trail: signed.trailId,
+      segment: signed.segment,
+      seq: this.#seq,
+      hash: this.#hash,
+      time: new Date(this.#clock()).toISOString(),
+      reason,
+      prevSig: signed.lastCheckpoint?.sig ?? null,
+    });
+    const sig = signed.signer.signHex(CHECKPOINT_DOMAIN + body);
+    const line = checkpointLine(body, sig);
+    signed.lastCheckpoint = { seq: this.#seq, hash: this.#hash, sig };
+    signed.sinceCheckpoint = 0;
+    const logger = this.#loggerOption?.info !== undefined ? this.#loggerOption : getLogger();
+    logger.info?.({ audit: 'checkpoint', auditCheckpoint: line }, 'audit checkpoint');
+    try {
+      if (signed.checkpointFd === undefined) {
+        mkdirSync(dirname(signed.checkpointFile), { recursive: true });
+        signed.checkpointFd = openSync(signed.checkpointFile, 'a', 0o640);
+      }
+      writeSync(signed.checkpointFd, `${line}\n`);
+    } catch (error) {
+      this.#logger().error(
+        { audit: 'checkpoint', file: signed.checkpointFile, code: (error as { code?: string }).code ?? 'error' },
+        'An audit checkpoint could not be appended to the checkpoint file; it is in this log. Fix the checkpoint file.',
+      );
+      if (signed.checkpointFd !== undefined) closeSync(signed.checkpointFd);
+      signed.checkpointFd = undefined;
+    }
   }
 
   #write(stream: SinkStream, line: string): Error | undefined {

@@ -1,7 +1,5 @@
 import type { AuditEvent } from './AuditEvent';
 
-const str = JSON.stringify;
-
 /**
  * The canonical JSON of an event without its `hash`: the schema's fields in schema order, no whitespace. The
  * writer hashes exactly this text and the verifier rebuilds it from each parsed line, so both sides share this
@@ -13,11 +11,24 @@ const str = JSON.stringify;
  * ```
  */
 export function canonicalAuditJson(e: Omit<AuditEvent, 'hash'>): string {
-  return (
-    `{"v":${str(e.v)},"seq":${str(e.seq)},"time":${str(e.time)},"requestId":${str(e.requestId)},` +
-    `"actor":{"id":${str(e.actor.id)},"roles":${str(e.actor.roles)}},"tenant":${str(e.tenant)},"action":${str(e.action)},` +
-    `"secret":${str(e.secret)},"version":${str(e.version)},"outcome":${str(e.outcome)},"reason":${str(e.reason)},` +
-    `"provider":${str(e.provider)},"durationMs":${str(e.durationMs)},"cache":${str(e.cache)},` +
-    `"crossTenant":${str(e.crossTenant)},"prev":${str(e.prev)}}`
-  );
+  // One JSON.stringify of an object whose keys are inserted in schema order: the same text as stringifying each
+  // field and joining them, in one call (V8's fast path for plain objects).
+  return JSON.stringify({
+    v: e.v,
+    seq: e.seq,
+    time: e.time,
+    requestId: e.requestId,
+    actor: { id: e.actor.id, roles: e.actor.roles },
+    tenant: e.tenant,
+    action: e.action,
+    secret: e.secret,
+    version: e.version,
+    outcome: e.outcome,
+    reason: e.reason,
+    provider: e.provider,
+    durationMs: e.durationMs,
+    cache: e.cache,
+    crossTenant: e.crossTenant,
+    prev: e.prev,
+  });
 }

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { AUDIT_GENESIS_HASH, AUDIT_SCHEMA_VERSION, type AuditEvent } from './AuditEvent';
+import { parseSegmentHeader, type AuditSegmentHeader } from './auditCheckpoint';
 import { canonicalAuditJson } from './canonicalAuditJson';
 import { sha256Hex } from './sha256Hex';
 
@@ -10,9 +11,11 @@ import { sha256Hex } from './sha256Hex';
  * - `missing`: events are gone (the next `seq` is larger than expected and the expected one never comes);
  * - `reordered`: events are out of order (an expected `seq` comes later, or an earlier one comes again);
  * - `truncated`: the last line is cut short;
- * - `malformed`: a line that is not an audit event at all (not JSON, no `seq`/`hash`, an empty line).
+ * - `malformed`: a line that is not an audit event at all (not JSON, no `seq`/`hash`, an empty line);
+ * - `noncanonical`: the line parses to a valid event but is not byte for byte the line the trail writes (a
+ *   duplicated key, whitespace, another key order or number form): a second reading of it could differ.
  */
-export type AuditLogProblem = 'edited' | 'missing' | 'reordered' | 'truncated' | 'malformed';
+export type AuditLogProblem = 'edited' | 'missing' | 'reordered' | 'truncated' | 'malformed' | 'noncanonical';
 
 /** The verdict: the chain is whole, or where it first breaks. */
 export type VerifyAuditLogResult =
@@ -40,23 +43,36 @@ export interface VerifyAuditLogOptions {
   start?: { seq: number; hash: string } | 'any';
 }
 
-type Failure = Extract<VerifyAuditLogResult, { ok: false }>;
+/** @internal The failure of a chain check. `problem` may be a kind of the signed-trail verifier. */
+export type ChainFailure = Omit<Extract<VerifyAuditLogResult, { ok: false }>, 'problem'> & { problem: string };
+type Failure = ChainFailure;
+
+/** @internal Options of the chain check used by verifyAuditTrails. */
+export interface ChainVerifierOptions extends VerifyAuditLogOptions {
+  /** A segment header as first line: `allow` (verifyAuditLog), `require` (a signed trail's segment). */
+  header?: 'allow' | 'require';
+  /** Called for the header and for each event that extends the chain; a returned [problem, detail] is a break. */
+  onLink?: (seq: number, hash: string) => [string, string] | undefined;
+}
 
 const HASH = /^[0-9a-f]{64}$/;
 const FIELDS = ['v', 'seq', 'time', 'requestId', 'actor', 'tenant', 'action', 'secret', 'version', 'outcome', 'reason', 'provider', 'durationMs', 'cache', 'crossTenant', 'prev', 'hash'];
 const FIELD_SET: ReadonlySet<string> = new Set(FIELDS);
 
+const ORDER = 'its fields are not in schema order';
 const isNullableString = (v: unknown): boolean => v === null || typeof v === 'string';
 
 /** The first schema violation of a parsed event, or undefined. */
 function schemaProblem(e: Record<string, unknown>): string | undefined {
-  for (const key of Object.keys(e)) if (!FIELD_SET.has(key)) return `it has a field outside the schema (${JSON.stringify(key.slice(0, 40))})`;
+  const keys = Object.keys(e);
+  for (const key of keys) if (!FIELD_SET.has(key)) return `it has a field outside the schema (${JSON.stringify(key.slice(0, 40))})`;
   for (const key of FIELDS) if (!(key in e)) return `it lacks the field ${key}`;
+  for (let i = 0; i < FIELDS.length; i++) if (keys[i] !== FIELDS[i]) return ORDER;
   const actor = e.actor as { id?: unknown; roles?: unknown } | null;
   if (e.v !== AUDIT_SCHEMA_VERSION) return `its schema version is not ${AUDIT_SCHEMA_VERSION}`;
   if (typeof e.time !== 'string' || typeof e.action !== 'string' || typeof e.outcome !== 'string' || typeof e.cache !== 'string') return 'a text field has the wrong type';
   if (![e.requestId, e.tenant, e.secret, e.version, e.reason, e.provider].every(isNullableString)) return 'a text field has the wrong type';
-  if (typeof actor !== 'object' || actor === null || Array.isArray(actor) || Object.keys(actor).length !== 2 || !isNullableString(actor.id)) return 'its actor is not { id, roles }';
+  if (typeof actor !== 'object' || actor === null || Array.isArray(actor) || Object.keys(actor).join() !== 'id,roles' || !isNullableString(actor.id)) return 'its actor is not { id, roles }';
   if (!Array.isArray(actor.roles) || !actor.roles.every((r) => typeof r === 'string')) return 'its actor roles are not a list of strings';
   if (!(e.durationMs === null || typeof e.durationMs === 'number')) return 'durationMs has the wrong type';
   if (typeof e.crossTenant !== 'boolean') return 'crossTenant is not a boolean';
@@ -64,8 +80,8 @@ function schemaProblem(e: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-/** The chain check as a state machine fed line by line, so files are verified in constant memory. */
-class ChainVerifier {
+/** @internal The chain check as a state machine fed line by line, so files are verified in constant memory. */
+export class ChainVerifier {
   #expectedSeq: number;
   #expectedPrev: string | undefined;
   #index = -1;
@@ -73,18 +89,35 @@ class ChainVerifier {
   #head: { seq: number; hash: string } | null = null;
   /** A larger seq than expected was seen: look ahead for the expected one to tell `reordered` from `missing`. */
   #searching: { failure: Failure; target: number } | undefined;
+  readonly #options: ChainVerifierOptions;
   result: Failure | undefined;
+  /** The segment header, when the first line was one. */
+  header: AuditSegmentHeader | undefined;
+  firstTime: string | undefined;
+  lastTime: string | undefined;
 
-  constructor(options: VerifyAuditLogOptions) {
+  constructor(options: ChainVerifierOptions) {
+    this.#options = options;
     const start = options.start ?? { seq: 0, hash: AUDIT_GENESIS_HASH };
     this.#expectedSeq = start === 'any' ? Number.NaN : start.seq + 1;
     this.#expectedPrev = start === 'any' ? undefined : start.hash;
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  get head(): { seq: number; hash: string } | null {
+    return this.#head;
   }
 
   /** Feeds one line. `mayBeTorn`: the last line, without a final newline (or the last element of an array). */
   push(text: string, mayBeTorn: boolean): void {
     this.#index++;
     if (this.result !== undefined) return;
+    if (this.#index === 0 && this.#options.header !== undefined) {
+      if (this.#pushHeader(text)) return;
+    }
     let parsed: unknown;
     let isJson = true;
     try {
@@ -108,9 +141,17 @@ class ChainVerifier {
     }
     if (!isEvent || e === undefined) return this.#fail('malformed', 'the line is not an audit event (no seq or hash)');
     const problem = schemaProblem(e);
-    if (problem !== undefined) return this.#fail('edited', `the event does not match the schema: ${problem}`);
+    if (problem !== undefined) return this.#fail(problem === ORDER ? 'noncanonical' : 'edited', `the event does not match the schema: ${problem}`);
     const event = e as unknown as AuditEvent;
-    if (sha256Hex(canonicalAuditJson(event)) !== event.hash) return this.#fail('edited', 'the event does not match its hash');
+    // Canonical: the line is exactly what stringifying its parse gives, with the schema's key order (checked by
+    // schemaProblem), so the hashed text is the line without its `hash` member. A duplicated key, whitespace or
+    // another number form makes the two differ.
+    const isCanonical = JSON.stringify(e) === text;
+    const hashed = isCanonical ? `${text.slice(0, -75)}}` : canonicalAuditJson(event);
+    if (sha256Hex(hashed) !== event.hash) return this.#fail('edited', 'the event does not match its hash');
+    if (!isCanonical) {
+      return this.#fail('noncanonical', 'the line is not in canonical form (a duplicated key, whitespace, key order or number form differs from what the trail writes)');
+    }
     if (Number.isNaN(this.#expectedSeq)) {
       this.#expectedSeq = event.seq;
       this.#expectedPrev = event.prev;
@@ -121,22 +162,51 @@ class ChainVerifier {
     }
     if (event.seq < this.#expectedSeq) return this.#fail('reordered', `seq ${event.seq} comes after seq ${this.#expectedSeq - 1}`);
     if (event.prev !== this.#expectedPrev) return this.#fail('edited', 'prev is not the hash of the event before it');
+    const link = this.#options.onLink?.(event.seq, event.hash);
+    if (link !== undefined) return this.#fail(link[0], link[1]);
     this.#count++;
     this.#head = { seq: event.seq, hash: event.hash };
     this.#expectedSeq = event.seq + 1;
     this.#expectedPrev = event.hash;
+    this.firstTime ??= event.time;
+    this.lastTime = event.time;
   }
 
-  finish(): VerifyAuditLogResult {
+  /** The first line as a segment header: true when it was one (or when it had to be and was not: a break). */
+  #pushHeader(text: string): boolean {
+    const header = text.startsWith('{"v":1,"segmentStart":') ? parseSegmentHeader(text) : undefined;
+    if (header === undefined) {
+      if (this.#options.header === 'allow' && !text.includes('"segmentStart"')) return false;
+      this.#fail('malformed', 'the segment header is missing, edited or not canonical');
+      return true;
+    }
+    const s = header.segmentStart;
+    if (Number.isNaN(this.#expectedSeq)) {
+      this.#expectedSeq = s.seq + 1;
+    } else if (s.seq + 1 !== this.#expectedSeq || s.prev !== this.#expectedPrev) {
+      this.#fail('edited', `the segment header does not continue the chain (expected seq ${this.#expectedSeq - 1} and the hash of that event)`);
+      return true;
+    }
+    const link = this.#options.onLink?.(s.seq, header.hash);
+    if (link !== undefined) {
+      this.#fail(link[0], link[1]);
+      return true;
+    }
+    this.header = header;
+    this.#expectedPrev = header.hash;
+    return true;
+  }
+
+  finish(): { ok: true; count: number; head: { seq: number; hash: string } | null } | Failure {
     if (this.result === undefined && this.#searching !== undefined) this.result = this.#searching.failure;
     return this.result ?? { ok: true, count: this.#count, head: this.#head };
   }
 
-  #failure(problem: Failure['problem'], detail: string): Failure {
+  #failure(problem: string, detail: string): Failure {
     return { ok: false, index: this.#index, line: this.#index + 1, seq: Number.isNaN(this.#expectedSeq) ? 1 : this.#expectedSeq, problem, detail };
   }
 
-  #fail(problem: Failure['problem'], detail: string): void {
+  #fail(problem: string, detail: string): void {
     this.result = this.#failure(problem, detail);
   }
 }
@@ -155,12 +225,19 @@ class ChainVerifier {
  * ```
  */
 export async function verifyAuditLog(source: string | readonly string[], options: VerifyAuditLogOptions = {}): Promise<VerifyAuditLogResult> {
-  const verifier = new ChainVerifier(options);
+  const verifier = new ChainVerifier({ ...options, header: 'allow' });
+  await feedChain(verifier, source);
+  const result = verifier.finish();
+  return result as VerifyAuditLogResult;
+}
+
+/** @internal Feeds a file (streamed) or lines to a chain verifier, stopping at the first break. */
+export async function feedChain(verifier: ChainVerifier, source: string | readonly string[]): Promise<void> {
   if (typeof source !== 'string') {
     let end = source.length;
     while (end > 0 && source[end - 1] === '') end--;
     for (let i = 0; i < end && verifier.result === undefined; i++) verifier.push(source[i] as string, i === end - 1);
-    return verifier.finish();
+    return;
   }
   let rest = '';
   const stream = createReadStream(source, { encoding: 'utf8', highWaterMark: 256 * 1024 });
@@ -175,5 +252,4 @@ export async function verifyAuditLog(source: string | readonly string[], options
     stream.destroy();
   }
   if (verifier.result === undefined && rest !== '') verifier.push(rest, true);
-  return verifier.finish();
 }

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { auditHmacCommand, auditVerifyCommand } from './commands/auditCommands';
+import { auditHmacCommand, auditKeygenCommand, auditVerifyCommand, type AuditVerifyFlags } from './commands/auditCommands';
 import { checkCommand } from './commands/checkCommand';
 import { doctorCommand } from './commands/doctorCommand';
 import { manifestsCheckCommand } from './commands/manifestsCommand';
@@ -46,10 +46,18 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     .description('Report RLIMIT_MEMLOCK vs what the schema needs, core dump settings, mount layout and permissions, provider reachability and auth, clock skew; each finding with a fix.')
     .action(() => run((json) => doctorCommand(createOut({ json }))));
   const audit = program.command('audit').description('Audit trail tools.');
+  const collect = (value: string, previous: string[]): string[] => [...previous, value];
   audit
-    .command('verify <file>')
-    .description('Verify the hash chain of an audit log; report the first broken, missing or reordered event.')
-    .action((file: string) => run((json) => auditVerifyCommand(createOut({ json }), file)));
+    .command('verify <paths...>')
+    .description('Verify audit trails (files or directories): every segment of every trail against the signed checkpoints; per trail the events, first and last time, head, last checkpoint and the first break.')
+    .option('--public-key <key>', 'checkpoint public key: 64 hex digits or a .pub file (repeatable; env SECRETS_AUDIT_PUBLIC_KEY)', collect, process.env.SECRETS_AUDIT_PUBLIC_KEY ? [process.env.SECRETS_AUDIT_PUBLIC_KEY] : [])
+    .option('--checkpoints <file>', 'a checkpoint file or an operational log carrying auditCheckpoint lines (repeatable)', collect, [])
+    .action((paths: string[], opts: AuditVerifyFlags) => run((json) => auditVerifyCommand(createOut({ json }), paths, opts)));
+  audit
+    .command('keygen')
+    .description('Create an Ed25519 key pair for audit checkpoints: <out>.key (secret, mode 0600) and <out>.pub (public).')
+    .requiredOption('--out <prefix>', 'path prefix of the two files')
+    .action((opts: { out: string }) => run((json) => auditKeygenCommand(createOut({ json }), opts.out)));
   audit
     .command('hmac <name>')
     .description('Compute the hmac-sha256 reference of a known secret name, to search the audit log.')

@@ -212,3 +212,36 @@ t.test('Function: loadPolicyFile', async (t) => {
     t.throws(() => loadPolicyFile(big), { name: 'PolicyError', message: /larger than/ });
   });
 });
+
+t.test('Input limits', async (t) => {
+  t.test('refuses deep flow nesting with a PolicyError at the line, without recursing', async (t) => {
+    for (const format of ['json', 'yaml'] as const) {
+      const deep = `{"roles": {}, "x":\n${'['.repeat(200_000)}${']'.repeat(200_000)}}`;
+      t.match(problemsOf(t, () => parsePolicy(deep, format)), [{ field: '(syntax)', line: 2, problem: /nesting deeper than 64/ }]);
+    }
+  });
+
+  t.test('an apostrophe inside a word does not hide deep nesting after it', async (t) => {
+    const text = `# it's a comment\nroles:\n  r:\n    grants: []\nmembers:\n  o'brien: [acme]\n  x: ${'['.repeat(100)}${']'.repeat(100)}\n`;
+    t.match(problemsOf(t, () => parsePolicy(text, 'yaml')), [{ field: '(syntax)', line: 7, problem: /nesting/ }]);
+  });
+
+  t.test('refuses deep block nesting at the line where it goes too deep', async (t) => {
+    let text = 'roles:\n';
+    for (let d = 1; d < 100; d++) text += `${' '.repeat(d * 2)}k${d}:\n`;
+    t.match(problemsOf(t, () => parsePolicy(text, 'yaml')), [{ field: '(syntax)', line: 65, problem: /nesting/ }]);
+  });
+
+  t.test('accepts nesting in quoted strings and comments, and a list of sequences', async (t) => {
+    const text = `roles:\n  r: # ${'['.repeat(100)}\n    description: "${'{'.repeat(100)}"\n    grants:\n      - permissions: [secrets:read]\n`;
+    t.ok(parsePolicy(text, 'yaml') instanceof Policy);
+  });
+
+  t.test('still finds duplicate keys in a large policy, at the second key', async (t) => {
+    let text = 'roles:\n';
+    for (let i = 0; i < 5000; i++) text += `  role-${i}:\n    grants:\n      - permissions: [secrets:read]\n`;
+    t.ok(parsePolicy(text, 'yaml') instanceof Policy);
+    text += '  role-17:\n    grants: []\n';
+    t.match(problemsOf(t, () => parsePolicy(text, 'yaml')), [{ line: 15_002, problem: /unique/ }]);
+  });
+});

@@ -143,6 +143,23 @@ t.test('Function: verifyAuditLog', async (t) => {
     t.match(await verifyBoth(t, [...lines.slice(0, 3), '[1]', ...lines.slice(3)]), { ok: false, index: 3, problem: 'malformed' });
   });
 
+  t.test('accepts only canonical lines: a duplicated key, whitespace, key order or number form is a break', async (t) => {
+    const lines = await cleanLog();
+    const denied = lines.findIndex((l) => l.includes('"outcome":"denied"'));
+    const variants: [string, string][] = [
+      [(lines[denied] as string).replace('"outcome":"denied"', '"outcome":"allowed","outcome":"denied"'), 'noncanonical'],
+      [(lines[denied] as string).replace('"seq":', '"seq": '), 'noncanonical'],
+      [(lines[denied] as string).replace(/"seq":(\d+)/, '"seq":$1.0'), 'noncanonical'],
+      [(lines[denied] as string).replace('{"v":1,"seq":', '{"seq":').replace('"time":', '"v":1,"time":'), 'noncanonical'],
+      [(lines[denied] as string).replace('"outcome":"denied"', '"outcome":"denied","outcome":"allowed"'), 'edited'],
+    ];
+    for (const [line, problem] of variants) {
+      const changed = [...lines];
+      changed[denied] = line;
+      t.match(await verifyBoth(t, changed), { ok: false, index: denied, problem }, line.slice(0, 60));
+    }
+  });
+
   t.test('detects a value of the wrong type as an edit', async (t) => {
     const lines = await cleanLog();
     lines[2] = edit(lines[2] as string, (e) => void ((e as unknown as Record<string, unknown>).crossTenant = 'false'));
