@@ -104,7 +104,7 @@ async function runFleet(options = {}) {
     for (const k of Object.keys(share)) delete share[k];
     share.all = (o.steadyReplicas * total) / (o.pollMs / 1000) / o.vaultQuota;
   }
-  const failures = replicas.filter((r) => r.error).map((r) => String(r.error.code ?? r.error.message).slice(0, 80));
+  const failures = replicas.filter((r) => r.error).map((r) => `${r.error.code ?? 'error'}: ${(r.error.problems?.[0]?.reason ?? r.error.message ?? '').slice(0, 160)}`);
   return {
     provider: o.provider, strategy: isAws ? o.strategy : 'single', replicas: count, fullSizeReplicas: o.replicas, secrets: o.secrets, scale: o.scale,
     ready: ready.length, complete, failed: count - ready.length, failures: [...new Set(failures)],

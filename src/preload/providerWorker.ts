@@ -50,9 +50,9 @@ const refSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resol
  * 1. Read the wanted names from the primary. A whole-call failure that is not "unavailable" (auth, config) is
  *    thrown as is (exit 78). A name the backend could not answer (throttled, 5xx, sealed, network) stays pending.
  * 2. Pending names are read from the failover, when one is configured.
- * 3. Names still pending only because the backend throttled us are read again after a jittered, growing
+ * 3. While the backend throttles any of the pending reads, they are read again after a jittered, growing
  *    backoff, for as long as the start budget lasts: a fleet starting at once waits for its share of the quota
- *    instead of exiting.
+ *    instead of exiting. A backend that only fails (no throttling) is not waited for.
  * 4. Names still pending after that make the load fail as unavailable (exit 69), one problem line per name.
  */
 export async function fetchAll(
@@ -144,9 +144,11 @@ async function fetchSources(request: Omit<WorkerRequest, 'flag' | 'port'>, open:
       if (unavailable.size === 0) break;
       // 3.
       const delayMs = Math.floor(random() * Math.min(cap, base * 2 ** round));
-      const isAllThrottled = [...unavailable.values()].every((e) => ProviderUnavailableError.isThrottling(e));
-      if (isAllThrottled) o.onThrottled();
-      if (!isAllThrottled || Date.now() + delayMs >= deadline) break;
+      // A backend that throttles any of our reads is up but busy: a timeout or reset among them (common under
+      // such load) is no reason to give up. Only when none is throttled is the backend taken to be down.
+      const isThrottled = [...unavailable.values()].some((e) => ProviderUnavailableError.isThrottling(e));
+      if (isThrottled) o.onThrottled();
+      if (!isThrottled || Date.now() + delayMs >= deadline) break;
       response.throttledRounds = (response.throttledRounds ?? 0) + 1;
       await sleep(delayMs);
     }

@@ -29,7 +29,7 @@ export interface QuotaProxyOptions {
   /**
    * Requests per second per API (a `+`-joined key is one bucket shared by those APIs), before `scale`.
    * Default: {@link AWS_SECRETS_MANAGER_QUOTAS} for `aws`; for `vault` a single `all` bucket (an OpenBao
-   * rate-limit quota on the mount) of 1,000/s.
+   * rate-limit quota on the KV mount: `sys/` and `auth/` are not counted) of 1,000/s.
    */
   quotas?: Readonly<Record<string, number>>;
   /** Multiplies every quota (e.g. 0.01 with a fleet scaled by the same factor keeps the ratios). Default 1. */
@@ -123,7 +123,7 @@ export class QuotaProxy {
 
   /** The limit in force for an API, requests per second (after scaling); undefined when not limited. */
   rateOf(api: string): number | undefined {
-    const key = this.#bucketOf.get(api) ?? (this.#options.profile === 'vault' ? 'all' : undefined);
+    const key = this.#bucketOf.get(api) ?? (this.#options.profile === 'vault' && api !== 'sys' && api !== 'auth' ? 'all' : undefined);
     return key === undefined ? undefined : this.#buckets.get(key)?.rate;
   }
 
@@ -182,8 +182,8 @@ export class QuotaProxy {
 
   #take(api: string): boolean {
     let key = this.#bucketOf.get(api);
-    // An OpenBao rate-limit quota on a mount counts every request to it; sys/ health and seal status stay free.
-    if (key === undefined && this.#options.profile === 'vault' && api !== 'sys') key = 'all';
+    // An OpenBao rate-limit quota on the KV mount counts every request to it; sys/ and auth/ are other paths.
+    if (key === undefined && this.#options.profile === 'vault' && api !== 'sys' && api !== 'auth') key = 'all';
     const bucket = key === undefined ? undefined : this.#buckets.get(key);
     if (!bucket) return true;
     const now = performance.now();
