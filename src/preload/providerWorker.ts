@@ -37,8 +37,6 @@ export interface FetchAllOptions {
   maxBackoffMs?: number;
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
-  /** Makes a client of a URI (default: the registry's, one per URI for the whole load). */
-  open?: (uri: string) => Promise<ProviderClient>;
 }
 
 const refSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -70,16 +68,22 @@ export async function fetchAll(
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? refSleep;
   const clients = new Map<string, Promise<ProviderClient>>();
-  const open =
-    options.open ??
-    ((uri: string) => {
-      let client = clients.get(uri);
-      if (!client) {
-        client = registry.create(new URL(uri)).then((c) => (opened.push(c), c));
-        clients.set(uri, client);
-      }
-      return client;
-    });
+  // One client per URI for the whole load (a failover is opened only when it is needed).
+  const open = (uri: string) => {
+    let client = clients.get(uri);
+    if (!client) {
+      client = registry.create(new URL(uri)).then(
+        (c) => (opened.push(c), c),
+        (error: unknown) => {
+          // A login that failed (throttled, say) is tried again in the next round.
+          clients.delete(uri);
+          throw error;
+        },
+      );
+      clients.set(uri, client);
+    }
+    return client;
+  };
   // Calls in flight when the budget runs out are aborted: their secrets are reported as unavailable, one line each.
   let isThrottledSoFar = false;
   const budget = new AbortController();
@@ -107,7 +111,9 @@ async function fetchSources(request: Omit<WorkerRequest, 'flag' | 'port'>, open:
   for (const source of request.sources) {
     if (wanted.length === 0) break;
     const primaryLabel = displayUri(new URL(source.uri));
+    // settled: served or refused here (no later source may paper over it); answered: includes "not found here".
     const settled = new Set<string>();
+    const answered = new Set<string>();
     let pending = [...wanted];
     let unavailable = new Map<string, SecretsError>();
     let isFailoverUsed = false;
@@ -134,12 +140,13 @@ async function fetchSources(request: Omit<WorkerRequest, 'flag' | 'port'>, open:
             continue;
           }
           unavailable.delete(name);
-          settled.add(name);
+          answered.add(name);
           // A later source may have a missing name; the schema decides whether it is required.
           if (error.code === SecretNotFoundError.code) continue;
+          settled.add(name);
           response.problems.push({ name, reason: `${label}: ${error.message}` });
         }
-        pending = pending.filter((n) => !settled.has(n));
+        pending = pending.filter((n) => !settled.has(n) && !answered.has(n));
       }
       if (unavailable.size === 0) break;
       // 3.
