@@ -87,7 +87,10 @@ export async function fetchAll(
   // Calls in flight when the budget runs out are aborted: their secrets are reported as unavailable, one line each.
   let isThrottledSoFar = false;
   const budget = new AbortController();
-  const timer = setTimeout(() => budget.abort(new ProviderUnavailableError('The start budget (SECRETS_START_TIMEOUT_MS) ran out before the backend answered.', { isThrottled: isThrottledSoFar })), Math.max(0, deadline - Date.now()));
+  const timer = setTimeout(() => {
+    const why = isThrottledSoFar ? ' while the backend was throttling' : '';
+    budget.abort(new ProviderUnavailableError(`The start budget (SECRETS_START_TIMEOUT_MS) ran out${why} before the backend answered.`, { isThrottled: isThrottledSoFar }));
+  }, Math.max(0, deadline - Date.now()));
   try {
     return await fetchSources(request, open, response, { deadline, base, cap, random, sleep, signal: budget.signal, onThrottled: () => (isThrottledSoFar = true) });
   } finally {
