@@ -24,12 +24,13 @@ const BATCH_SIZE = 20;
  * wave, default all at once) and waveGapMs; strategy (AWS read mode: auto | batch | single); budgetMs (the
  * start budget, SECRETS_START_TIMEOUT_MS, 30,000); vaultQuota (the OpenBao rate-limit quota, requests/s, 5,000);
  * pollReplicas (replicas that run the poll measurement, 3) and polls (12, one full check included);
- * steadyReplicas (10,000) and pollMs (300,000) for the steady-state share; prefix (existing secrets, else planted).
+ * steadyReplicas (10,000) and pollMs (300,000) for the steady-state share; prefix (existing secrets, else planted);
+ * query (extra source URI parameters, e.g. timeoutMs=30000).
  */
 async function runFleet(options = {}) {
   const o = {
     provider: 'aws', replicas: 1_000, secrets: 100, scale: 0.005, wave: undefined, waveGapMs: 1_000, strategy: 'auto', budgetMs: 30_000,
-    vaultQuota: 5_000, pollReplicas: 3, polls: 12, steadyReplicas: 10_000, pollMs: 300_000, target: undefined, prefix: undefined, log: () => {},
+    vaultQuota: 5_000, pollReplicas: 3, polls: 12, steadyReplicas: 10_000, pollMs: 300_000, target: undefined, prefix: undefined, query: '',
     ...options,
   };
   const { QuotaProxy } = load('testing/QuotaProxy.js');
@@ -41,7 +42,10 @@ async function runFleet(options = {}) {
   const isAws = o.provider === 'aws';
   const target = o.target ?? (isAws ? 'http://127.0.0.1:5000' : 'http://127.0.0.1:8200');
   const names = Array.from({ length: o.secrets }, (_, i) => `S${String(i).padStart(3, '0')}`);
-  const uriOf = (endpoint, prefix, extra = '') =>
+  // `query`: extra source URI parameters (CI raises the per-attempt timeout: replicas share one event loop here,
+  // and on a loaded machine queueing in it would count as a backend timeout).
+  const extra = o.query ? `&${o.query}` : '';
+  const uriOf = (endpoint, prefix) =>
     isAws
       ? `aws://us-east-1/${prefix}/?endpoint=${encodeURIComponent(endpoint)}${o.strategy ? `&read=${o.strategy}` : ''}${extra}`
       : `vault://${endpoint.replace(/^https?:\/\//, '')}/secret/${prefix}?tls=0${extra}`;
