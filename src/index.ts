@@ -10,7 +10,8 @@
  * secrets.use('DB_PASSWORD', (password) => connect({ password }));
  * ```
  */
-export { secrets, typedSecrets, type Register, type RegisteredName, type Secrets, type SecretsRejectedEvent, type SecretsRotatedEvent } from './api/Secrets';
+export { secrets, typedSecrets, type Register, type RegisteredName, type Secrets, type SecretsEventName, type SecretsRejectedEvent, type SecretsRotatedEvent } from './api/Secrets';
+export type { DegradedEvent, RecoveredEvent } from './runtime/SecretsRuntime';
 export * from './errors';
 export type { SecretName, SecretProperty, SecretsSchema } from './schema/SecretsSchema';
 export { SECRET_FORMATS } from './schema/SchemaValidator';

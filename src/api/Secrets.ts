@@ -1,5 +1,5 @@
 import { NotLoadedError } from '../errors/NotLoadedError';
-import type { RejectedEvent, RotatedEvent } from '../runtime/SecretsRuntime';
+import type { DegradedEvent, RecoveredEvent, RejectedEvent, RotatedEvent } from '../runtime/SecretsRuntime';
 import { getRuntime } from '../runtime/runtimeSlot';
 
 /**
@@ -29,6 +29,9 @@ export interface SecretsRotatedEvent<N extends string> extends Omit<RotatedEvent
 export interface SecretsRejectedEvent<N extends string> extends Omit<RejectedEvent, 'names'> {
   names: (N | string)[];
 }
+
+/** Events of {@link Secrets}. */
+export type SecretsEventName = 'rotated' | 'rejected' | 'watching' | 'degraded' | 'recovered';
 
 /**
  * The app's view of its secrets. Values live in locked memory; `use` lends a view, `reveal` copies out.
@@ -70,11 +73,20 @@ export interface Secrets<N extends string = RegisteredName> {
   readonly isWatching: boolean;
   on(event: 'rotated', listener: (event: SecretsRotatedEvent<N>) => void): this;
   on(event: 'rejected', listener: (event: SecretsRejectedEvent<N>) => void): this;
+  /**
+   * A provider source stopped answering (network, throttling, 5xx, sealed): the last good values stay in force.
+   * Not an invalid secret: alert on it only if it lasts (see `recovered`).
+   */
+  on(event: 'degraded', listener: (event: DegradedEvent) => void): this;
+  /** A degraded source answers again, or a good snapshot followed a rejected one. */
+  on(event: 'recovered', listener: (event: RecoveredEvent) => void): this;
   /** Emitted once the mounts are watched (after the app's first tick); rotations are seen from then on. */
   on(event: 'watching', listener: (event: { mounts: number }) => void): this;
-  off(event: 'rotated' | 'rejected' | 'watching', listener: (...args: never[]) => void): this;
+  off(event: SecretsEventName, listener: (...args: never[]) => void): this;
   once(event: 'rotated', listener: (event: SecretsRotatedEvent<N>) => void): this;
   once(event: 'rejected', listener: (event: SecretsRejectedEvent<N>) => void): this;
+  once(event: 'degraded', listener: (event: DegradedEvent) => void): this;
+  once(event: 'recovered', listener: (event: RecoveredEvent) => void): this;
   once(event: 'watching', listener: (event: { mounts: number }) => void): this;
 }
 
@@ -118,18 +130,18 @@ class SecretsFacade implements Secrets<string> {
     return getRuntime()?.isWatching ?? false;
   }
 
-  on(event: 'rotated' | 'rejected' | 'watching', listener: (e: never) => void): this {
+  on(event: SecretsEventName, listener: (e: never) => void): this {
     const l = listener as (...args: unknown[]) => void;
     runtime().on(event, l);
     return this;
   }
 
-  off(event: 'rotated' | 'rejected' | 'watching', listener: (...args: never[]) => void): this {
+  off(event: SecretsEventName, listener: (...args: never[]) => void): this {
     getRuntime()?.off(event, listener as (...args: unknown[]) => void);
     return this;
   }
 
-  once(event: 'rotated' | 'rejected' | 'watching', listener: (e: never) => void): this {
+  once(event: SecretsEventName, listener: (e: never) => void): this {
     const l = listener as (...args: unknown[]) => void;
     runtime().once(event, l);
     return this;

@@ -1,3 +1,4 @@
+import { ProviderUnavailableError } from '../errors/ProviderUnavailableError';
 import { SecretsError } from '../errors/SecretsError';
 import type { ValidationProblem } from '../errors/ValidationError';
 import { getLogger } from '../log/createLogger';
@@ -11,7 +12,7 @@ import { deriveValues, type SecretSplit } from './deriveValues';
 
 type ProviderSpec = SourceSpec & { kind: 'provider' };
 
-/** Outcome of one poll. */
+/** Outcome of one poll. `failed`: some source could not answer (its last good values stay). */
 export type PollOutcome = 'unchanged' | 'rotated' | 'rejected' | 'failed';
 
 /** Options of {@link ProviderPoller}. */
@@ -40,8 +41,14 @@ export interface ProviderPollerOptions {
  * 4. Build a whole candidate: fetched values, plus copies of every other current value (other sources' names
  *    are refreshed by their own watchers).
  * 5. Hand it to the runtime: validate, swap atomically, emit `rotated` (or `rejected`; last good stays).
- * A source that fails is logged and skipped: the last good values stay. A source with a failover is read from
- * its failover while the primary is unavailable.
+ * A source that cannot answer (network, throttling, 5xx, sealed; for the whole call or for one secret) is
+ * unavailable, never invalid: a warning is logged, its last good values stay, and `degraded` is emitted with the
+ * sources affected; `recovered` follows once its primary answers again. A source with a failover is read from
+ * its failover while the primary is unavailable (still `degraded`, but its values stay fresh).
+ *
+ * Schedule: the first poll comes at a uniformly random point of the first interval (a fleet started at once
+ * spreads its polls over the interval instead of polling together), then every interval ±10%, measured from
+ * the start of the previous poll (a slow poll does not stretch the period).
  */
 export class ProviderPoller {
   readonly #runtime: SecretsRuntime;
@@ -55,6 +62,8 @@ export class ProviderPoller {
   /** After a failed poll the backend may have changed arbitrarily (restored, recreated): compare contents. */
   #needsFull = false;
   #running: Promise<PollOutcome> | undefined;
+  /** Source label -> why it is degraded (its primary did not answer). */
+  readonly #degraded = new Map<string, string>();
 
   constructor(runtime: SecretsRuntime, specs: readonly SourceSpec[], options: ProviderPollerOptions) {
     this.#runtime = runtime;
@@ -68,11 +77,24 @@ export class ProviderPoller {
   }
 
   start(): void {
-    if (!this.hasSources || this.#isClosed) return;
-    const jitter = this.#options.intervalMs * (0.9 + Math.random() * 0.2);
+    if (!this.hasSources || this.#isClosed || this.#timer) return;
+    this.#schedule(this.#options.intervalMs * Math.random());
+  }
+
+  /** Source labels currently degraded (their primary does not answer). */
+  get degradedSources(): string[] {
+    return [...this.#degraded.keys()];
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#isClosed) return;
     this.#timer = setTimeout(() => {
-      void this.pollOnce().finally(() => this.start());
-    }, jitter);
+      const began = Date.now();
+      void this.pollOnce().finally(() => {
+        const period = this.#options.intervalMs * (0.9 + Math.random() * 0.2);
+        this.#schedule(Math.max(0, period - (Date.now() - began)));
+      });
+    }, delayMs);
     this.#timer.unref();
   }
 
@@ -100,6 +122,9 @@ export class ProviderPoller {
     const problems: ValidationProblem[] = [];
     const removed = new Set<string>();
     let hasFailure = false;
+    let isThrottledOnly = true;
+    const failing = new Map<string, string>();
+    const stale: string[] = [];
     // 1b. Version ids alone can repeat (a secret deleted and recreated, a restored backend): every
     //     `fullCheckEvery` polls, and after a failure, fetch everything and let the digests decide.
     const isFull = this.#needsFull || ++this.#polls % (this.#options.fullCheckEvery ?? 12) === 0;
@@ -133,6 +158,13 @@ export class ProviderPoller {
           if (changed.length > 0) {
             // 3.
             const result = await client.getMany(changed);
+            // A secret the backend could not answer (throttled, 5xx, sealed) makes the source unavailable for this
+            // poll: nothing of it is applied, and its failover (if any) is asked instead.
+            const unavailable = [...result.errors.values()].find((e) => e.code === ProviderUnavailableError.code);
+            if (unavailable) {
+              for (const secret of result.found.values()) secret.value.fill(0);
+              throw unavailable;
+            }
             const raw = new Map<string, RawValue>();
             for (const [object, secret] of result.found) {
               raw.set(object, { slice: this.#runtime.arena.copyIn(secret.value), version: secret.version, source: displayUri(url) });
@@ -153,13 +185,22 @@ export class ProviderPoller {
           break;
         } catch (error) {
           const code = SecretsError.is(error) ? error.code : 'E_INTERNAL';
-          log.warn({ code, source: displayUri(url), err: SecretsError.is(error) ? error.message : 'unexpected error' }, 'provider refresh failed; the last good secrets stay in force');
+          const message = SecretsError.is(error) ? error.message : 'unexpected error';
+          log.warn({ code, source: displayUri(url), err: message }, 'provider refresh failed; the last good secrets stay in force');
+          if (url === spec.url) failing.set(spec.uri, message);
+          if (!ProviderUnavailableError.isThrottling(error)) isThrottledOnly = false;
           if (code !== 'E_PROVIDER_UNAVAILABLE') break;
         }
       }
-      if (!done) hasFailure = true;
+      if (!done) {
+        hasFailure = true;
+        stale.push(...[...byObject.values()].flat());
+      }
     }
-    this.#needsFull = hasFailure;
+    // After a failure the backend may have been restored or recreated: compare contents next time. Not after
+    // throttling alone, which changes nothing on the backend (and a full read would only add to the load).
+    this.#needsFull = hasFailure && !isThrottledOnly;
+    this.#report(failing, stale);
     // 2.
     if (fetched.size === 0 && problems.length === 0 && removed.size === 0) return hasFailure ? 'failed' : 'unchanged';
     // 4.
@@ -177,6 +218,22 @@ export class ProviderPoller {
       return 'rejected';
     }
     return outcome.kind === 'rotated' ? 'rotated' : 'unchanged';
+  }
+
+  /** Emit `degraded` for sources that stopped answering, `recovered` for those that answer again. */
+  #report(failing: ReadonlyMap<string, string>, stale: readonly string[]): void {
+    const recovered = [...this.#degraded.keys()].filter((s) => !failing.has(s));
+    const fresh = [...failing.keys()].filter((s) => !this.#degraded.has(s));
+    for (const s of recovered) this.#degraded.delete(s);
+    for (const [s, reason] of failing) this.#degraded.set(s, reason);
+    if (fresh.length > 0) {
+      const reason = fresh.map((s) => `${s}: ${failing.get(s)}`).join('; ');
+      this.#runtime.emit('degraded', { sources: fresh, names: [...new Set(stale)].sort(), reason });
+    }
+    if (recovered.length > 0) {
+      getLogger().info({ sources: recovered }, 'provider source answers again');
+      this.#runtime.emit('recovered', { from: 'unavailable', sources: recovered, names: [] });
+    }
   }
 
   async close(): Promise<void> {

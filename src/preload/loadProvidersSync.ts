@@ -31,12 +31,16 @@ const ERRORS: Record<string, new (m: string) => SecretsError> = {
  * validated snapshot exists). The worker transfers the value buffers; they are copied into locked memory here
  * and zeroed at once.
  *
- * Whole-source failures come back as typed errors (unavailable -> exit 69, auth/config -> exit 78).
+ * Failures come back as typed errors: a backend that could not answer, as a whole or for some secrets, is
+ * ProviderUnavailableError with one problem per secret (exit 69); auth/config failures exit 78.
  */
 export function loadProvidersSync(specs: readonly (SourceSpec & { kind: 'provider' })[], names: readonly string[], arena: SecureArena, options: { timeoutMs: number; env: NodeJS.ProcessEnv }): ProvidersRead {
   const flag = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
-  const request: WorkerRequest = { sources: specs.map((s) => ({ uri: s.url.href, failover: s.failover?.url.href })), names: [...names], flag, port: port2 };
+  // The worker stops starting new rounds a little before this thread gives up waiting, so a throttled load ends
+  // with its own per-secret lines instead of a bare timeout.
+  const deadline = Date.now() + Math.max(50, options.timeoutMs - Math.min(2_000, Math.floor(options.timeoutMs / 10)));
+  const request: WorkerRequest = { sources: specs.map((s) => ({ uri: s.url.href, failover: s.failover?.url.href })), names: [...names], deadline, flag, port: port2 };
   const worker = new Worker(path.join(__dirname, 'providerWorker.js'), { workerData: request, transferList: [port2], env: options.env, stdout: false, stderr: false, execArgv: [] });
   worker.unref();
   try {
@@ -47,6 +51,7 @@ export function loadProvidersSync(specs: readonly (SourceSpec & { kind: 'provide
     }
     if (!message) throw new ProviderUnavailableError('The provider loader stopped without an answer.');
     if (message.fatal) {
+      if (message.fatal.code === ProviderUnavailableError.code) throw new ProviderUnavailableError(message.fatal.message, message.fatal.problems ? { problems: message.fatal.problems } : {});
       const Ctor = ERRORS[message.fatal.code] ?? ProviderUnavailableError;
       throw new Ctor(message.fatal.message);
     }

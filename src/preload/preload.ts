@@ -122,10 +122,8 @@ export function removeSecretVariables(schema: SecretsSchema, env: NodeJS.Process
 /** The exit code and the lines a failed load prints (never a value). */
 export function describeFailure(error: unknown): { exitCode: number; code: string; problems: ValidationProblem[] } {
   const code = isSecretsError(error) ? error.code : 'E_INTERNAL';
-  const problems: ValidationProblem[] =
-    code === 'E_VALIDATION'
-      ? [...(error as { problems: ValidationProblem[] }).problems]
-      : [{ name: settingName(error), reason: reasonOf(error) }];
+  const listed = isSecretsError(error) ? (error as { problems?: readonly ValidationProblem[] }).problems : undefined;
+  const problems: ValidationProblem[] = Array.isArray(listed) && listed.length > 0 ? [...listed] : [{ name: settingName(error), reason: reasonOf(error) }];
   return { exitCode: code === 'E_PROVIDER_UNAVAILABLE' ? EXIT_UNAVAILABLE : EXIT_CONFIG, code, problems };
 }
 

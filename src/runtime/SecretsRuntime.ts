@@ -23,6 +23,27 @@ export interface RejectedEvent {
   problems: ValidationProblem[];
 }
 
+/**
+ * Payload of the `degraded` event: provider sources that stopped answering (network, throttling, 5xx, sealed).
+ * The last good values stay in force; `names` are the secrets that can no longer be refreshed (empty when a
+ * failover serves them).
+ */
+export interface DegradedEvent {
+  sources: string[];
+  names: string[];
+  reason: string;
+}
+
+/**
+ * Payload of the `recovered` event: a degraded source answers again (`from: 'unavailable'`), or a good snapshot
+ * followed a rejected one (`from: 'rejected'`, `names` were the rejected secrets), so an alert can clear.
+ */
+export interface RecoveredEvent {
+  from: 'unavailable' | 'rejected';
+  sources: string[];
+  names: string[];
+}
+
 /** Outcome of offering a candidate snapshot. */
 export type ApplyOutcome = { kind: 'unchanged' } | { kind: 'rotated'; names: string[] } | { kind: 'rejected'; problems: ValidationProblem[]; isRepeat?: boolean } | { kind: 'loaded' };
 
@@ -48,6 +69,8 @@ export class SecretsRuntime extends EventEmitter {
   isWatching = false;
   /** Digest key of the last rejected candidate: the same bad content is reported once, not on every event. */
   #lastRejected: string | undefined;
+  /** Names of the last rejected candidate, until a good one is applied (then `recovered` is emitted). */
+  #rejectedNames: string[] | undefined;
 
   constructor(validator: SchemaValidator, arenaOptions: SecureArenaOptions = {}) {
     super();
@@ -89,10 +112,23 @@ export class SecretsRuntime extends EventEmitter {
       if (key === this.#lastRejected) return { kind: 'rejected', problems, isRepeat: true };
       this.#lastRejected = key;
       const event: RejectedEvent = { names: [...new Set(problems.map((p) => p.name))].sort(), reason: problems.map((p) => `${p.name}: ${p.reason}`).join('; '), problems };
+      this.#rejectedNames = event.names;
       this.emit('rejected', event);
       return { kind: 'rejected', problems };
     }
     this.#lastRejected = undefined;
+    const outcome = this.#swap(values);
+    if (this.#rejectedNames) {
+      // After the swap, so a listener reading values sees the good snapshot.
+      const event: RecoveredEvent = { from: 'rejected', sources: [], names: this.#rejectedNames };
+      this.#rejectedNames = undefined;
+      this.emit('recovered', event);
+    }
+    return outcome;
+  }
+
+  /** Steps 4-6 of `apply`, for a candidate that passed validation. */
+  #swap(values: Map<string, RawValue>): ApplyOutcome {
     const next = this.#build(values);
     const current = this.#snapshot;
     if (!current) {

@@ -32,4 +32,10 @@ export interface AwsProviderConfig {
   maxBackoffMs: number;
   /** Recovery window of a non-permanent delete, days (AWS allows 7-30). */
   recoveryWindowDays: number;
+  /**
+   * How getMany reads: `auto` (default) batches (BatchGetSecretValue, 20 secrets a call) until a batch call is
+   * throttled, then reads one secret a call (GetSecretValue) for 5 minutes; `batch` always batches; `single`
+   * never does. See the README's fleet settings.
+   */
+  readMode?: 'auto' | 'batch' | 'single';
 }

@@ -49,6 +49,8 @@ const STAGE = /^[\x21-\x7e]{1,256}$/;
 const LOGICAL_PREFIX = /^[A-Za-z0-9/_+=.@-]*$/;
 const BATCH_CONCURRENCY = 4;
 const SINGLE_CONCURRENCY = 8;
+/** How long `read=auto` keeps reading one secret a call after a throttled batch call. */
+const BATCH_THROTTLE_PAUSE_MS = 300_000;
 const MAX_PAGES = 1_000;
 const STATE_ORDER: Record<VersionInfo['state'], number> = { pending: 0, current: 1, previous: 2, other: 3, disabled: 4, retired: 5, deleted: 6 };
 
@@ -96,6 +98,8 @@ export class AwsSecretsManagerClient implements ProviderClient {
   #isClosed = false;
   /** Set once BatchGetSecretValue itself is denied by IAM: getMany then reads one secret a call. */
   #isBatchDenied = false;
+  /** `read=auto`: until this time (ms), getMany reads one secret a call because a batch call was throttled. */
+  #batchThrottledUntil = 0;
 
   constructor(config: AwsProviderConfig, options: AwsSecretsManagerClientOptions) {
     this.#config = config;
@@ -153,13 +157,27 @@ export class AwsSecretsManagerClient implements ProviderClient {
     for (let i = 0; i < ids.length; i += BATCH_GET_MAX_IDS) chunks.push(ids.slice(i, i + BATCH_GET_MAX_IDS));
     const one: string[] = [];
     const result = { found, errors, one };
+    const mode = this.#config.readMode ?? 'auto';
+    const isAuto = mode === 'auto';
+    // Read strategy (see docs/providers/aws.md): BatchGetSecretValue has 1/100 of GetSecretValue's quota per
+    // account (100/s against 10,000/s), so a batch saves round trips for one process but costs a fleet 5x more
+    // quota-time per secret. `auto` batches until a batch call is throttled, then reads one secret a call
+    // for a while; one secret is always one GetSecretValue.
+    const isSingle = mode === 'single' || this.#isBatchDenied || ids.length === 1 || (isAuto && Date.now() < this.#batchThrottledUntil);
 
     try {
       await forEachLimited(chunks, BATCH_CONCURRENCY, async (chunk) => {
-        if (this.#isBatchDenied) return void one.push(...chunk);
+        if (isSingle || this.#isBatchDenied || (isAuto && Date.now() < this.#batchThrottledUntil)) return void one.push(...chunk);
         try {
-          await this.#batchChunk(chunk, logicalOf, result, options.signal);
+          await this.#batchChunk(chunk, logicalOf, result, options.signal, isAuto);
         } catch (error) {
+          if (isAuto && ProviderUnavailableError.isThrottling(error)) {
+            if (Date.now() >= this.#batchThrottledUntil) {
+              this.#logger?.info({ provider: 'aws', operation: 'BatchGetSecretValue', forMs: BATCH_THROTTLE_PAUSE_MS }, 'BatchGetSecretValue is throttled; reading secrets one call each for a while');
+            }
+            this.#batchThrottledUntil = Date.now() + BATCH_THROTTLE_PAUSE_MS;
+            return void one.push(...chunk);
+          }
           if (!isAccessDenied(error)) throw error;
           // IAM allows GetSecretValue but not BatchGetSecretValue (older policies): read these one by one.
           if (!this.#isBatchDenied) this.#logger?.warn({ provider: 'aws', operation: 'BatchGetSecretValue' }, 'BatchGetSecretValue is denied by IAM; reading secrets one call each');
@@ -409,11 +427,13 @@ export class AwsSecretsManagerClient implements ProviderClient {
     logicalOf: ReadonlyMap<string, string>,
     result: { found: Map<string, FetchedSecret>; errors: Map<string, SecretsError>; one: string[] },
     callerSignal: AbortSignal | undefined,
+    isThrottleFinal = false,
   ): Promise<void> {
     await this.#paginate('BatchGetSecretValue', undefined, async (token) => {
       const input = buildBatchGetInput(chunk, token);
       const out = await this.#call('BatchGetSecretValue', undefined, 'read', (signal) => this.#client.send(new this.#sdk.BatchGetSecretValueCommand(input), { abortSignal: signal }), {
         signal: callerSignal,
+        isThrottleFinal,
       });
       for (const entry of out.SecretValues ?? []) {
         const name = typeof entry.Name === 'string' ? logicalOf.get(entry.Name) : undefined;
@@ -504,7 +524,7 @@ export class AwsSecretsManagerClient implements ProviderClient {
     name: string | undefined,
     mode: Mode,
     send: (signal: AbortSignal) => Promise<T>,
-    options: { signal?: AbortSignal | undefined; carriesValue?: boolean } = {},
+    options: { signal?: AbortSignal | undefined; carriesValue?: boolean; isThrottleFinal?: boolean } = {},
   ): Promise<T> {
     this.#checkOpen();
     const callerSignal = options.signal;
@@ -534,20 +554,28 @@ export class AwsSecretsManagerClient implements ProviderClient {
           // A referenced timer: withRetry's default sleep is unref'd, and idle keep-alive sockets are too, so a
           // process (or the preload's worker) with nothing else pending would exit in the middle of a backoff.
           sleep: refSleep,
-          isRetryable: (error) => !isAborted(callerSignal) && isRetryableByDefault(error),
+          // isThrottleFinal: the caller has a cheaper way than retrying a throttled call (a batch falls back to
+          // single reads), so a throttled attempt is not repeated.
+          isRetryable: (error) => !isAborted(callerSignal) && isRetryableByDefault(error) && !(options.isThrottleFinal === true && ProviderUnavailableError.isThrottling(error)),
           onRetry: ({ attempt, delayMs, error }) =>
             this.#logger?.warn({ provider: 'aws', operation, name, attempt, delayMs, code: SecretsError.is(error) ? error.code : 'unknown' }, 'AWS Secrets Manager call failed; retrying'),
         },
       );
     } catch (error) {
       if (isAborted(callerSignal)) {
-        throw new ProviderUnavailableError(`AWS Secrets Manager ${operation} for ${subject} was aborted by the caller.`, { cause: SecretsError.is(error) ? error : undefined });
+        const reason: unknown = callerSignal?.reason;
+        const why = SecretsError.is(reason) ? ` ${reason.message}` : '';
+        throw new ProviderUnavailableError(`AWS Secrets Manager ${operation} for ${subject} was aborted by the caller.${why}`, {
+          cause: SecretsError.is(error) ? error : undefined,
+          isThrottled: ProviderUnavailableError.isThrottling(error) || ProviderUnavailableError.isThrottling(reason),
+        });
       }
       if (SecretsError.is(error) && error.code === ProviderUnavailableError.code) {
         // withRetry's own timeout error names no call; say which one, and how hard we tried.
         const what = error.message.startsWith('AWS Secrets Manager') ? error.message : `AWS Secrets Manager ${operation} for ${subject} timed out after ${this.#config.timeoutMs} ms.`;
         throw new ProviderUnavailableError(`${what} Gave up after ${attempts} attempt(s) (retries=${this.#config.retries}, deadlineMs=${this.#config.deadlineMs}).`, {
           cause: error.cause ?? error,
+          isThrottled: ProviderUnavailableError.isThrottling(error),
         });
       }
       throw error;

@@ -38,6 +38,7 @@ const TRANSIENT_NAMES = new Set([
   'TooManyRequestsException', 'RequestLimitExceeded', 'ProvisionedThroughputExceededException', 'InternalServiceError',
   'InternalServiceErrorException', 'InternalFailure', 'InternalError', 'ServiceUnavailable', 'ServiceUnavailableException',
 ]);
+const THROTTLE_NAMES = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'ProvisionedThroughputExceededException']);
 const AUTH_NAMES = new Set([
   'AccessDeniedException', 'AccessDenied', 'UnrecognizedClientException', 'ExpiredTokenException', 'ExpiredToken',
   'InvalidSignatureException', 'SignatureDoesNotMatch', 'IncompleteSignature', 'InvalidClientTokenId',
@@ -78,6 +79,9 @@ export function mapAwsError(error: unknown, options: MapAwsErrorOptions): Secret
   cause.name = awsName;
   const opts = { cause };
 
+  if (THROTTLE_NAMES.has(awsName) || status === 429) {
+    return new ProviderUnavailableError(`${head} AWS Secrets Manager is throttling this account and region (a per-API request quota); the call was retried with backoff. Spread the load (see the README's fleet settings) or try again later (${where}).`, { ...opts, isThrottled: true });
+  }
   if ((netCode !== undefined && NETWORK_CODES.has(netCode)) || TRANSIENT_NAMES.has(awsName)) {
     return new ProviderUnavailableError(`${head} The service could not be reached or did not answer in time (${where}); check the network path and the endpoint, or raise timeoutMs/retries.`, opts);
   }

@@ -23,7 +23,8 @@ const INT_SETTINGS: readonly IntSetting[] = [
   { key: 'recoveryWindowDays', min: 7, max: 30, fallback: 7 },
 ];
 
-const KNOWN_PARAMS = ['endpoint', 'allowHttp', ...INT_SETTINGS.map((s) => s.key)];
+const KNOWN_PARAMS = ['endpoint', 'allowHttp', 'read', ...INT_SETTINGS.map((s) => s.key)];
+const READ_MODES = ['auto', 'batch', 'single'] as const;
 
 /**
  * Parse and validate an `aws://<region>/<name-prefix>?endpoint=…&timeoutMs=…&retries=…` URI.
@@ -78,6 +79,11 @@ export function parseAwsUri(uri: URL, env: NodeJS.ProcessEnv): AwsProviderConfig
   };
   for (const setting of INT_SETTINGS) {
     config[setting.key] = readInt(uri.searchParams, setting);
+  }
+  const read = uri.searchParams.get('read');
+  if (read !== null) {
+    if (!(READ_MODES as readonly string[]).includes(read)) throw new ConfigError(`Parameter read of the aws:// source URI must be one of ${READ_MODES.join(', ')}.`);
+    config.readMode = read as (typeof READ_MODES)[number];
   }
   const allowHttp = readBool(uri.searchParams, 'allowHttp');
   const endpoints = uri.searchParams.getAll('endpoint').map((e) => checkEndpoint(e, allowHttp));

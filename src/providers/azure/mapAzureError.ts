@@ -104,7 +104,7 @@ export function mapAzureError(error: unknown, ctx: AzureErrorContext): SecretsEr
   }
   if (status === 409) return new ConflictError(`Azure Key Vault ${what} conflicted with another change. ${detail}`, opts);
   if (status === 408 || status === 429 || status >= 500) {
-    return new ProviderUnavailableError(`Azure Key Vault ${what} failed: the service is ${status === 429 ? 'throttling requests' : 'unavailable'}; retry later, and check the vault's status and request rate. ${detail}`, opts);
+    return new ProviderUnavailableError(`Azure Key Vault ${what} failed: the service is ${status === 429 ? 'throttling requests' : 'unavailable'}; retry later, and check the vault's status and request rate. ${detail}`, { ...opts, isThrottled: status === 429 });
   }
   return new ProviderResponseError(`Azure Key Vault ${what} was rejected (${status}); this is likely a bug or an unsupported vault setting. ${detail}`, opts);
 }

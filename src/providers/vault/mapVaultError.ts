@@ -78,6 +78,9 @@ export function mapVaultError(error: unknown, context: VaultErrorContext): Secre
       return new ProviderResponseError(`${subject} was rejected: this KV mount requires check-and-set (cas_required). Pass expectedVersion on writes.`, { cause });
     }
     if (status === 412 || status === 429 || status >= 500) {
+      if (status === 429) {
+        return new ProviderUnavailableError(`${subject} failed: Vault at ${context.address} is rate-limiting this client (HTTP 429${said}). Spread the load (see the README's fleet settings), raise the rate-limit quota, or retry later.`, { cause, isThrottled: true });
+      }
       return new ProviderUnavailableError(`${subject} failed: Vault at ${context.address} is unavailable (HTTP ${status}${said}). Retry later or check the server.`, { cause });
     }
     return new ProviderResponseError(`${subject} was rejected (HTTP ${status}${said}).`, { cause });

@@ -243,7 +243,7 @@ t.test('Provider: aws — failure behaviour', async (t) => {
     t.equal(result.found.get('B')?.value.toString(), 'retried');
     t.equal(result.found.get('C')?.value.toString(), 'v:loop/C');
     t.same(fake.requests, ['BatchGetSecretValue', 'BatchGetSecretValue', 'GetSecretValue']);
-    await t.rejects(client.getMany(['LOOP']), { code: 'E_PROVIDER_RESPONSE', message: /NextToken/ });
+    await t.rejects(client.getMany(['LOOP', 'A']), { code: 'E_PROVIDER_RESPONSE', message: /NextToken/ });
   });
 
   t.test('no credentials anywhere: E_PROVIDER_AUTH naming the credential chain', async (t) => {
