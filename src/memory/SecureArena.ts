@@ -63,6 +63,8 @@ interface Region {
   /** Size class of its blocks; a dedicated region has one block. */
   cls: number;
   isDedicated: boolean;
+  /** Free blocks of a slab region. */
+  free: Block[];
 }
 
 /** A free block and the region it belongs to. */
@@ -106,9 +108,8 @@ export class SecureArena {
   readonly #shouldRequireLock: boolean;
   readonly #onLockFailure: SecureArenaOptions['onLockFailure'];
   readonly #regions = new Set<Region>();
-  /** size class -> free blocks */
-  readonly #free = new Map<number, Block[]>();
-  /** size class -> slab regions, oldest first (the oldest is kept when empty) */
+  /** size class -> slab regions, oldest first: blocks come from the oldest region with one free (so newer
+   * regions empty out and are given back), and the oldest is kept when empty. */
   readonly #slabs = new Map<number, Region[]>();
   readonly #lent = new FinalizationRegistry<LentBlock>((held) => this.#collected(held));
   #liveSlices = 0;
@@ -134,7 +135,7 @@ export class SecureArena {
       const region = this.#newRegion(size, cls, true);
       block = { buffer: region.buffer, region };
     } else {
-      block = (this.#free.get(cls) ?? this.#refill(cls)).pop() ?? this.#refill(cls).pop()!;
+      block = this.#freeBlock(cls);
     }
     block.region.used++;
     this.#liveSlices++;
@@ -215,7 +216,7 @@ export class SecureArena {
     const region = block.region;
     region.used--;
     if (region.isDedicated) return this.#dropRegion(region);
-    this.#free.get(region.cls)!.push(block);
+    region.free.push(block);
     if (region.used === 0 && this.#slabs.get(region.cls)![0] !== region) this.#dropRegion(region);
   }
 
@@ -227,29 +228,28 @@ export class SecureArena {
     this.#regions.delete(region);
     this.#lockedBytes -= region.lockedBytes;
     if (!region.isDedicated) {
-      const free = this.#free.get(region.cls)!;
-      this.#free.set(
-        region.cls,
-        free.filter((b) => b.region !== region),
-      );
+      region.free.length = 0;
       const slabs = this.#slabs.get(region.cls)!;
       slabs.splice(slabs.indexOf(region), 1);
     }
     this.#sodium.sodium_free(region.buffer);
   }
 
-  #refill(cls: number): Block[] {
+  #freeBlock(cls: number): Block {
     const slabs = this.#slabs.get(cls) ?? this.#slabs.set(cls, []).get(cls)!;
+    for (const region of slabs) if (region.free.length > 0) return region.free.pop()!;
+    return this.#refill(cls, slabs).free.pop()!;
+  }
+
+  #refill(cls: number, slabs: Region[]): Region {
     // Each new slab doubles the largest one left, up to maxSlab.
     const largest = slabs.reduce((m, r) => Math.max(m, r.buffer.length), 0);
     const slabBytes = largest === 0 ? Math.max(PAGE, cls) : Math.min(this.#maxSlab, largest * 2);
     const region = this.#newRegion(slabBytes, cls, false);
     slabs.push(region);
-    const list = this.#free.get(cls) ?? [];
     // Push in reverse so blocks are handed out in address order.
-    for (let off = slabBytes - cls; off >= 0; off -= cls) list.push({ buffer: region.buffer.subarray(off, off + cls), region });
-    this.#free.set(cls, list);
-    return list;
+    for (let off = slabBytes - cls; off >= 0; off -= cls) region.free.push({ buffer: region.buffer.subarray(off, off + cls), region });
+    return region;
   }
 
   #newRegion(bytes: number, cls: number, isDedicated: boolean): Region {
@@ -261,7 +261,7 @@ export class SecureArena {
     }
     // sodium_malloc fills new memory with 0xdb (to catch use of uninitialised bytes); blocks start zeroed here.
     this.#sodium.sodium_memzero(buffer);
-    const region: Region = { buffer, isLocked: false, lockedBytes: 0, used: 0, cls, isDedicated };
+    const region: Region = { buffer, isLocked: false, lockedBytes: 0, used: 0, cls, isDedicated, free: [] };
     try {
       // sodium_malloc tries to lock but ignores failure; lock again to learn whether it worked.
       this.#sodium.sodium_mlock(buffer);
