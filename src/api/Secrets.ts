@@ -92,16 +92,14 @@ function runtime() {
 }
 
 class SecretsFacade implements Secrets<string> {
+  // The preload frees a value only when a new snapshot is swapped in, which never happens synchronously inside a
+  // callback: a sync callback needs no lease of its own. A thenable result takes one before anything else can run.
+  // Stored views are marked lent when the snapshot is built (SecretsRuntime), so `view` is lent as it is.
   use<R>(name: string, fn: (value: Buffer) => R): R {
     const slice = runtime().entry(name).slice;
-    const view = slice.lease();
-    let result: R;
-    try {
-      result = fn(view);
-    } catch (error) {
-      slice.endLease();
-      throw error;
-    }
+    const result = fn(slice.view);
+    if ((typeof result !== 'object' && typeof result !== 'function') || result === null) return result;
+    slice.lease();
     return endLeaseWhenDone(result, slice);
   }
 
@@ -109,16 +107,10 @@ class SecretsFacade implements Secrets<string> {
     const entry = runtime().entry(name);
     const slice = entry.slice;
     const previous = entry.previous;
-    const view = slice.lease();
-    const previousView = previous?.lease();
-    let result: R;
-    try {
-      result = fn(view, previousView);
-    } catch (error) {
-      slice.endLease();
-      previous?.endLease();
-      throw error;
-    }
+    const result = fn(slice.view, previous?.view);
+    if ((typeof result !== 'object' && typeof result !== 'function') || result === null) return result;
+    slice.lease();
+    previous?.lease();
     return endLeaseWhenDone(result, slice, previous);
   }
 

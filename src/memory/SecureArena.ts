@@ -46,8 +46,8 @@ export interface ArenaStats {
   liveBytes: number;
   /** Freed blocks kept zeroed and out of use until the views lent for them are garbage collected. */
   quarantinedSlices: number;
-  /** Slices whose `free()` waits for a lease to end. */
-  leasedSlices: number;
+  /** Slices freed by their owner whose release waits for a lease to end. */
+  pendingFreeSlices: number;
 }
 
 const MIN_CLASS = 16;
@@ -116,7 +116,7 @@ export class SecureArena {
   #liveBytes = 0;
   #lockedBytes = 0;
   #quarantined = 0;
-  #leased = 0;
+  #pendingFree = 0;
 
   constructor(options: SecureArenaOptions = {}) {
     this.#sodium = loadSodium();
@@ -170,13 +170,13 @@ export class SecureArena {
       liveSlices: this.#liveSlices,
       liveBytes: this.#liveBytes,
       quarantinedSlices: this.#quarantined,
-      leasedSlices: this.#leased,
+      pendingFreeSlices: this.#pendingFree,
     };
   }
 
-  /** @internal Bookkeeping for {@link Slice}. */
-  onLeased(delta: number): void {
-    this.#leased += delta;
+  /** @internal A free waits for (`1`) or no longer waits for (`-1`) a lease to end. */
+  onPendingFree(delta: number): void {
+    this.#pendingFree += delta;
   }
 
   /** @internal A slice's bytes shrank by `by`. */
@@ -319,25 +319,25 @@ class Slice implements LockedSlice {
   }
 
   lease(): Buffer {
-    if (this.#leases++ === 0) this.#arena.onLeased(1);
+    this.#leases++;
     return this.#lent === undefined ? this.lend() : this.view;
   }
 
   endLease(): void {
-    if (this.#leases === 0) return;
-    if (--this.#leases > 0) return;
-    this.#arena.onLeased(-1);
-    if (this.#isFreePending) this.#release();
+    if (this.#leases > 0 && --this.#leases === 0 && this.#isFreePending) this.#release();
   }
 
   free(): void {
     if (this.#isFreed || this.#isFreePending) return;
-    if (this.#leases > 0) this.#isFreePending = true;
-    else this.#release();
+    if (this.#leases > 0) {
+      this.#isFreePending = true;
+      this.#arena.onPendingFree(1);
+    } else this.#release();
   }
 
   #release(): void {
     this.#isFreed = true;
+    if (this.#isFreePending) this.#arena.onPendingFree(-1);
     this.#isFreePending = false;
     // Drop our own reference, so only views held by callers keep the block quarantined.
     this.view = EMPTY;
@@ -384,7 +384,7 @@ function roundToPage(n: number): number {
  * ```
  */
 export function endLeaseWhenDone<R>(result: R, slice: LockedSlice, other?: LockedSlice): R {
-  if (result === null || (typeof result !== 'object' && typeof result !== 'function') || typeof (result as { then?: unknown }).then !== 'function') {
+  if ((typeof result !== 'object' && typeof result !== 'function') || result === null || typeof (result as { then?: unknown }).then !== 'function') {
     slice.endLease();
     other?.endLease();
     return result;

@@ -64,6 +64,9 @@ export class SecretsRuntime extends EventEmitter {
   #build(values: ReadonlyMap<string, RawValue>): Snapshot {
     const stored = new Map<string, StoredSecret>();
     for (const [name, raw] of values) {
+      // Stored values are lent by `secrets.use`: mark them here, once, so the hot path only reads `slice.view`.
+      raw.slice.lend();
+      raw.previous?.lend();
       const digest = this.digest.of(raw.slice.view);
       stored.set(name, { slice: raw.slice, digest, version: raw.version ?? `d:${digest.slice(0, 16)}`, source: raw.source, ...(raw.origin ? { origin: raw.origin } : {}), ...(raw.previous ? { previous: raw.previous } : {}) });
     }
