@@ -13,7 +13,7 @@ const { ROOT, cleanEnv } = require('./lib/setup');
 
 const LIMIT = 8 * 1024 * 1024;
 const PAGE = 4096;
-const TARGET_BYTES = 200;
+const TARGET_BYTES = 128;
 const NOBODY = 65534;
 
 function hasTool(name) {
