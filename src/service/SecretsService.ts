@@ -437,8 +437,9 @@ export class SecretsService {
 
   /**
    * Lends the current value and, during the grace period after a rotation, the previous one (permission
-   * `secrets:read`), from locked memory for the duration of `fn`. One `secrets.use` event (the current version),
-   * written before `fn` runs.
+   * `secrets:read`), from locked memory for the duration of `fn` (until its promise settles, for an async `fn`); views
+   * kept longer read zeros, never another value. One `secrets.use` event (the current version), written before
+   * `fn` runs.
    *
    * @example
    * ```ts
