@@ -83,6 +83,20 @@ interface LentBlock {
 
 const EMPTY = Buffer.alloc(0);
 
+/** The arena's bookkeeping that its slices call. */
+interface ArenaInternals {
+  /** A free waits for (`1`) or no longer waits for (`-1`) a lease to end. */
+  onPendingFree(delta: number): void;
+  /** A slice's bytes shrank by `by`. */
+  onTruncated(by: number): void;
+  /** Zero bytes of a block (a slice's tail). */
+  zero(bytes: Uint8Array): void;
+  /** Track a view object lent for a block; the block is reused only once every such view is gone. */
+  track(view: Buffer, held: LentBlock): void;
+  /** A slice was freed (its last lease over): zero it, then reuse the block or quarantine it. */
+  released(block: Block, length: number, lent: LentBlock | undefined): void;
+}
+
 /**
  * Locked, non-dumpable memory for many small secrets, shared out of few regions.
  *
@@ -140,7 +154,7 @@ export class SecureArena {
     block.region.used++;
     this.#liveSlices++;
     this.#liveBytes += length;
-    return new Slice(this, block, length);
+    return new Slice(this.#internals, block, length);
   }
 
   /** Copy bytes into a new locked slice. The caller zeroes its own copy afterwards. */
@@ -174,37 +188,29 @@ export class SecureArena {
     };
   }
 
-  /** @internal A free waits for (`1`) or no longer waits for (`-1`) a lease to end. */
-  onPendingFree(delta: number): void {
-    this.#pendingFree += delta;
-  }
-
-  /** @internal A slice's bytes shrank by `by`. */
-  onTruncated(by: number): void {
-    this.#liveBytes -= by;
-  }
-
-  /** @internal Zero a block (slice or tail). */
-  zero(bytes: Uint8Array): void {
-    this.#sodium.sodium_memzero(bytes);
-  }
-
-  /** @internal Track a view object lent for a block; the block is reused only once every such view is gone. */
-  track(view: Buffer, held: LentBlock): void {
-    held.views++;
-    this.#lent.register(view, held);
-  }
-
-  /** @internal A slice was freed (its last lease over): zero it, then reuse the block or quarantine it. */
-  released(block: Block, length: number, lent: LentBlock | undefined): void {
-    this.#sodium.sodium_memzero(block.buffer);
-    this.#liveSlices--;
-    this.#liveBytes -= length;
-    if (lent === undefined) return this.#reuse(block);
-    lent.isFreed = true;
-    // Views are still reachable (the slice held one until now): the block waits, zeroed, for the collector.
-    this.#quarantined++;
-  }
+  /** What a slice may do to its arena; not part of the arena's public surface. */
+  readonly #internals: ArenaInternals = {
+    onPendingFree: (delta) => {
+      this.#pendingFree += delta;
+    },
+    onTruncated: (by) => {
+      this.#liveBytes -= by;
+    },
+    zero: (bytes) => this.#sodium.sodium_memzero(bytes),
+    track: (view, held) => {
+      held.views++;
+      this.#lent.register(view, held);
+    },
+    released: (block, length, lent) => {
+      this.#sodium.sodium_memzero(block.buffer);
+      this.#liveSlices--;
+      this.#liveBytes -= length;
+      if (lent === undefined) return this.#reuse(block);
+      lent.isFreed = true;
+      // Views are still reachable (the slice held one until now): the block waits, zeroed, for the collector.
+      this.#quarantined++;
+    },
+  };
 
   #collected(held: LentBlock): void {
     if (--held.views > 0 || !held.isFreed) return;
@@ -285,14 +291,14 @@ export class SecureArena {
 class Slice implements LockedSlice {
   view: Buffer;
   length: number;
-  readonly #arena: SecureArena;
+  readonly #arena: ArenaInternals;
   readonly #block: Block;
   #leases = 0;
   #lent: LentBlock | undefined;
   #isFreed = false;
   #isFreePending = false;
 
-  constructor(arena: SecureArena, block: Block, length: number) {
+  constructor(arena: ArenaInternals, block: Block, length: number) {
     this.#arena = arena;
     this.#block = block;
     this.length = length;
@@ -349,7 +355,7 @@ class Slice implements LockedSlice {
  * Register a lent view, and make the views derived from it with `subarray` / `slice` (which share its memory)
  * lent views too, so a kept `key.subarray(0, 32)` also holds the block in quarantine.
  */
-function trackView(arena: SecureArena, view: Buffer, held: LentBlock): void {
+function trackView(arena: ArenaInternals, view: Buffer, held: LentBlock): void {
   arena.track(view, held);
   const derive = function (this: Buffer, start?: number, end?: number): Buffer {
     const part = Buffer.prototype.subarray.call(this, start, end);
