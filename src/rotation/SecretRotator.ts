@@ -185,7 +185,7 @@ export class SecretRotator {
       mark = performance.now();
       if (adopted) await report.event({ step, outcome: 'skipped', reason: 'resumed', version: adopted.version }, mark);
       else {
-        const context = lent.current ? { current: { version: base.version, view: lent.current.view } } : undefined;
+        const context = lent.current ? { current: { version: base.version, view: lent.current.lend() } } : undefined;
         cell.slice = await this.#generate(options.generator ?? DEFAULT_GENERATOR, context);
         await report.event({ step, outcome: 'ok' }, mark);
       }
@@ -210,7 +210,7 @@ export class SecretRotator {
         cell.slice ??= await this.#readLocked(path, staged.version, options.signal);
         isApplied = true;
         const change = this.#change(path, state, lent);
-        await this.#callApplier('apply', options, { ...change, candidate: { version: staged.version, view: cell.slice.view } });
+        await this.#callApplier('apply', options, { ...change, candidate: { version: staged.version, view: cell.slice.lend() } });
         await report.event({ step, outcome: 'ok', version: staged.version }, mark);
       }
       // 3. Verify: read back and compare digests, then the app's check.
@@ -486,8 +486,8 @@ export class SecretRotator {
   #change(path: string, state: RotationState, lent: { current?: LockedSlice; previous?: LockedSlice }): RotationChange {
     return {
       path,
-      current: { version: state.current!.version, view: lent.current!.view },
-      ...(lent.previous && state.previous ? { previous: { version: state.previous.version, view: lent.previous.view } } : {}),
+      current: { version: state.current!.version, view: lent.current!.lend() },
+      ...(lent.previous && state.previous ? { previous: { version: state.previous.version, view: lent.previous.lend() } } : {}),
     };
   }
 
