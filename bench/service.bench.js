@@ -21,7 +21,7 @@ const NOBODY = 65534;
 const TENANTS = 10_000;
 const PER_TENANT = 5;
 const VALUE_BYTES = 64;
-const P99_TARGET_US = 50;
+const P99_TARGET_US = 25;
 const RATE_TARGET = 20_000;
 
 const say = (event) => fs.writeSync(1, JSON.stringify(event) + '\n');

@@ -1,6 +1,7 @@
 import { NotLoadedError } from '../errors/NotLoadedError';
 import type { DegradedEvent, RecoveredEvent, RejectedEvent, RotatedEvent } from '../runtime/SecretsRuntime';
 import { getRuntime } from '../runtime/runtimeSlot';
+import { endLeaseWhenDone } from '../memory/SecureArena';
 
 /**
  * Augment this interface to type `secrets` with your schema, so an unknown name is a compile error:
@@ -38,20 +39,26 @@ export type SecretsEventName = 'rotated' | 'rejected' | 'watching' | 'degraded' 
  */
 export interface Secrets<N extends string = RegisteredName> {
   /**
-   * Call `fn` with a Buffer view of the current value in locked memory. The view is valid only during the call:
-   * do not keep it (it is zeroed when the value rotates or the process exits).
+   * Call `fn` with a Buffer view of the current value in locked memory (a lent view). The call holds a lease: the
+   * view shows this value, unchanged, until `fn` returns, or, when `fn` returns a promise (any thenable), until
+   * it settles, even if the secret rotates meanwhile. A view kept after its lease reads this value or zeros,
+   * never another secret's bytes. Take a copy with {@link reveal} (or `Buffer.from(view)`) if you need the bytes
+   * longer.
    *
    * @example
    * ```ts
    * const sig = secrets.use('JWT_KEY', (key) => createHmac('sha256', key).update(body).digest());
+   * const rows = await secrets.use('DB_PASSWORD', async (password) => connectAndQuery(password)); // lease until settled
    * ```
    */
+  use<R>(name: N, fn: (value: Buffer) => Promise<R>): Promise<R>;
   use<R>(name: N, fn: (value: Buffer) => R): R;
   /**
    * Like `use`, with the previous version too when the source provides it (a mount with Azure's
    * objectVersionHistory: `<name>/0` current, `<name>/1` previous), e.g. to verify tokens signed with either key
-   * during a rotation's grace period. `previous` is undefined otherwise. Views are valid only during the call.
+   * during a rotation's grace period. `previous` is undefined otherwise. Both views are leased as with `use`.
    */
+  useVersions<R>(name: N, fn: (current: Buffer, previous: Buffer | undefined) => Promise<R>): Promise<R>;
   useVersions<R>(name: N, fn: (current: Buffer, previous: Buffer | undefined) => R): R;
   /**
    * A JS string copy of the value. It leaves locked memory for good: the garbage collector owns it, it can be
@@ -97,13 +104,26 @@ function runtime() {
 }
 
 class SecretsFacade implements Secrets<string> {
+  // The preload frees a value only when a new snapshot is swapped in, which never happens synchronously inside a
+  // callback: a sync callback needs no lease of its own. A thenable result takes one before anything else can run.
+  // Stored views are marked lent when the snapshot is built (SecretsRuntime), so `view` is lent as it is.
   use<R>(name: string, fn: (value: Buffer) => R): R {
-    return fn(runtime().entry(name).slice.view);
+    const slice = runtime().entry(name).slice;
+    const result = fn(slice.view);
+    if ((typeof result !== 'object' && typeof result !== 'function') || result === null) return result;
+    slice.lease();
+    return endLeaseWhenDone(result, slice);
   }
 
   useVersions<R>(name: string, fn: (current: Buffer, previous: Buffer | undefined) => R): R {
     const entry = runtime().entry(name);
-    return fn(entry.slice.view, entry.previous?.view);
+    const slice = entry.slice;
+    const previous = entry.previous;
+    const result = fn(slice.view, previous?.view);
+    if ((typeof result !== 'object' && typeof result !== 'function') || result === null) return result;
+    slice.lease();
+    previous?.lease();
+    return endLeaseWhenDone(result, slice, previous);
   }
 
   reveal(name: string): string {

@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors/ConfigError';
 import { ProviderResponseError } from '../errors/ProviderResponseError';
 import { SecretsError } from '../errors/SecretsError';
-import { SecureArena, type LockedSlice } from '../memory/SecureArena';
+import { SecureArena, endLeaseWhenDone, type LockedSlice } from '../memory/SecureArena';
 import type { FetchedSecret } from '../providers/Provider';
 import { isRetryableByDefault } from '../providers/retry';
 import { CacheClosedError } from './CacheClosedError';
@@ -115,8 +115,6 @@ export interface SecretCacheOptions {
 interface Entry {
   readonly key: string;
   readonly slice: LockedSlice;
-  /** `slice.view`, one load less on the hit path. */
-  readonly view: Buffer;
   readonly bytes: number;
   readonly version: string;
   readonly fetchedAt: number;
@@ -152,8 +150,9 @@ const DEFAULT_PRUNE_INTERVAL_MS = 60_000;
 /**
  * The cache of on-demand secret reads (used by the multi-tenant SecretsService in front of provider calls).
  *
- * Values live in locked memory ({@link SecureArena}); readers borrow a view, valid only while their callback runs
- * (synchronously: copy what an async continuation needs). Every value is zeroed when it is evicted, replaced,
+ * Values live in locked memory ({@link SecureArena}); readers borrow a view under a lease: it shows the value,
+ * unchanged, until the callback returns, or until the promise it returns settles. A view kept after that reads
+ * the value or zeros, never another value. Every value is zeroed when it is evicted, replaced,
  * invalidated, cleared, or the cache is closed. The loader's own buffer is zeroed as soon as it is copied in.
  *
  * A read (`use` / `get`):
@@ -247,14 +246,15 @@ export class SecretCache {
       this.#misses++;
       return CACHE_MISS;
     }
-    return fn(e.view, e.hitMeta);
+    return lendTo(e.slice, e.hitMeta, fn);
   }
 
   /**
    * Lend the value of `key` to `fn`: from the cache when fresh (`fn` runs before `use` returns), else after a
    * load through `loader`, shared with every concurrent reader of the key. Resolves with what `fn` returns;
    * rejects with the loader's typed error (the same error object for every waiter), or what `fn` threw.
-   * The view is valid only while `fn` runs: do not keep it, and do not write to it.
+   * The view is leased until `fn` returns or the promise it returns settles (a drop meanwhile waits for that);
+   * kept longer it reads this value or zeros. Do not write to it.
    *
    * @example
    * ```ts
@@ -265,7 +265,7 @@ export class SecretCache {
     const e = this.#hit(key);
     if (e !== undefined) {
       try {
-        return Promise.resolve(fn(e.view, e.hitMeta)) as Promise<Awaited<R>>;
+        return Promise.resolve(lendTo(e.slice, e.hitMeta, fn)) as Promise<Awaited<R>>;
       } catch (error) {
         return Promise.reject(error);
       }
@@ -472,7 +472,7 @@ export class SecretCache {
       if (old !== undefined) this.#drop(old);
       // Detached by an invalidation, or larger than maxBytes: serve the readers, keep nothing.
       try {
-        serveAll(flight.waiters, slice.view, meta);
+        serveAll(flight.waiters, slice, meta);
       } finally {
         slice.free();
       }
@@ -544,7 +544,7 @@ export class SecretCache {
         entry.touchedAt = this.#clock.exact();
         this.#touch(entry);
       }
-      serveAll(waiters, entry.slice.view, meta);
+      serveAll(waiters, entry.slice, meta);
     } finally {
       if (--entry.pins === 0 && entry.isDetached) entry.slice.free();
     }
@@ -562,7 +562,6 @@ export class SecretCache {
     const entry: Entry = {
       key,
       slice,
-      view: slice.view,
       bytes: slice.length,
       version,
       fetchedAt,
@@ -624,8 +623,24 @@ export class SecretCache {
   }
 }
 
+/**
+ * Lend a slice's view to `fn` under a lease: unchanged until `fn` returns, or until the promise it returns
+ * settles (a drop meanwhile zeroes and frees the block only then).
+ */
+function lendTo<R>(slice: LockedSlice, meta: CacheMeta, fn: (view: Buffer, meta: CacheMeta) => R): R {
+  const view = slice.lease();
+  let result: R;
+  try {
+    result = fn(view, meta);
+  } catch (error) {
+    slice.endLease();
+    throw error;
+  }
+  return endLeaseWhenDone(result, slice);
+}
+
 /** Call every waiter with the view, in one synchronous run; one waiter's throw rejects only its own promise. */
-function serveAll(waiters: readonly Waiter[], view: Buffer, meta: CacheMeta): void {
+function serveAll(waiters: readonly Waiter[], slice: LockedSlice, meta: CacheMeta): void {
   for (const w of waiters) {
     if (w.fn === undefined) {
       w.resolve(meta);
@@ -633,7 +648,7 @@ function serveAll(waiters: readonly Waiter[], view: Buffer, meta: CacheMeta): vo
     }
     let result: unknown;
     try {
-      result = w.fn(view, meta);
+      result = lendTo(slice, meta, w.fn);
     } catch (error) {
       w.reject(error);
       continue;

@@ -2,7 +2,7 @@ import type { RotationGenerator } from './RotationGenerator';
 import type { RotationState } from './RotationState';
 import type { WriteLimiter } from './WriteLimiter';
 
-/** What the app's verify check gets: a view of the new value in locked memory, valid only during the call. */
+/** What the app's verify check gets: a lent view of the new value in locked memory, readable until the check (or its promise) is done; kept longer it reads zeros, never another value. */
 export interface RotationCandidate {
   path: string;
   /** The backend version id of the staged (pending) version. */

@@ -185,7 +185,7 @@ export class SecretRotator {
       mark = performance.now();
       if (adopted) await report.event({ step, outcome: 'skipped', reason: 'resumed', version: adopted.version }, mark);
       else {
-        const context = lent.current ? { current: { version: base.version, view: lent.current.view } } : undefined;
+        const context = lent.current ? { current: { version: base.version, view: lent.current.lend() } } : undefined;
         cell.slice = await this.#generate(options.generator ?? DEFAULT_GENERATOR, context);
         await report.event({ step, outcome: 'ok' }, mark);
       }
@@ -210,7 +210,7 @@ export class SecretRotator {
         cell.slice ??= await this.#readLocked(path, staged.version, options.signal);
         isApplied = true;
         const change = this.#change(path, state, lent);
-        await this.#callApplier('apply', options, { ...change, candidate: { version: staged.version, view: cell.slice.view } });
+        await this.#callApplier('apply', options, { ...change, candidate: { version: staged.version, view: cell.slice.lend() } });
         await report.event({ step, outcome: 'ok', version: staged.version }, mark);
       }
       // 3. Verify: read back and compare digests, then the app's check.
@@ -289,8 +289,8 @@ export class SecretRotator {
       const prevSlice = old.status === 'fulfilled' && old.value ? lock(old.value) : undefined;
       if (cur.status === 'rejected') throw cur.reason;
       const curSlice = lock(cur.value);
-      const views: VersionViews = { current: { version: state.current.version, view: curSlice.view } };
-      if (prevSlice && previous && graceEndsAt) views.previous = { version: previous.version, view: prevSlice.view, graceEndsAt };
+      const views: VersionViews = { current: { version: state.current.version, view: curSlice.lend() } };
+      if (prevSlice && previous && graceEndsAt) views.previous = { version: previous.version, view: prevSlice.lend(), graceEndsAt };
       return await fn(views);
     } finally {
       for (const s of slices) s.free();
@@ -307,7 +307,7 @@ export class SecretRotator {
       fetched.value.fill(0);
     }
     try {
-      return await fn(slice.view, { version: fetched.version, ...(fetched.createdAt ? { createdAt: fetched.createdAt } : {}) });
+      return await fn(slice.lend(), { version: fetched.version, ...(fetched.createdAt ? { createdAt: fetched.createdAt } : {}) });
     } finally {
       slice.free();
     }
@@ -449,7 +449,12 @@ export class SecretRotator {
 
   async #generate(generator: RotationGenerator, context?: RotationGeneratorContext): Promise<LockedSlice> {
     const arena = this.#lockedArena();
-    const out = await generator((length) => arena.alloc(length), context);
+    // The generator's code writes into these views and may keep them: they are lent (quarantined when freed).
+    const out = await generator((length) => {
+      const slice = arena.alloc(length);
+      slice.lend();
+      return slice;
+    }, context);
     if (out instanceof Uint8Array) {
       try {
         if (out.length === 0) throw new RotationError('generate', 'The generator returned an empty value.');
@@ -481,8 +486,8 @@ export class SecretRotator {
   #change(path: string, state: RotationState, lent: { current?: LockedSlice; previous?: LockedSlice }): RotationChange {
     return {
       path,
-      current: { version: state.current!.version, view: lent.current!.view },
-      ...(lent.previous && state.previous ? { previous: { version: state.previous.version, view: lent.previous.view } } : {}),
+      current: { version: state.current!.version, view: lent.current!.lend() },
+      ...(lent.previous && state.previous ? { previous: { version: state.previous.version, view: lent.previous.lend() } } : {}),
     };
   }
 
@@ -568,7 +573,7 @@ export class SecretRotator {
       else signal.addEventListener('abort', onAbort, { once: true });
     });
     try {
-      const verdict = await Promise.race([Promise.resolve().then(() => verify({ path, version, view: slice.view }, signal)), stop]);
+      const verdict = await Promise.race([Promise.resolve().then(() => verify({ path, version, view: slice.lend() }, signal)), stop]);
       if (verdict === false) throw new RotationError('verify', `The verify check rejected version ${version} of "${path}".`);
     } catch (error) {
       if (isSecretsError(error)) throw error;

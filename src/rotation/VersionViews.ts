@@ -1,4 +1,4 @@
-/** One version's value lent from locked memory: valid only during the call. */
+/** One version's value lent from locked memory: readable until the callback (or its promise) is done; kept longer it reads zeros, never another value. */
 export interface VersionView {
   version: string;
   view: Buffer;

@@ -132,7 +132,7 @@ export class SecretsRuntime extends EventEmitter {
     const next = this.#build(values);
     const current = this.#snapshot;
     if (!current) {
-      this.#snapshot = next;
+      this.#install(next);
       return { kind: 'loaded' };
     }
     // 4.
@@ -142,13 +142,13 @@ export class SecretsRuntime extends EventEmitter {
       // next cheap version check does not see a change again; this is no rotation and emits nothing.
       const hasNewIds = [...next.values].some(([n, v]) => current.values.get(n)?.version !== v.version);
       if (hasNewIds) {
-        this.#snapshot = next;
+        this.#install(next);
         current.release();
       } else next.release();
       return { kind: 'unchanged' };
     }
     // 5.
-    this.#snapshot = next;
+    this.#install(next);
     // 6.
     current.release();
     const versions: Record<string, string> = {};
@@ -159,6 +159,18 @@ export class SecretsRuntime extends EventEmitter {
     const event: RotatedEvent = { names: changed, versions, snapshotId: next.id };
     this.emit('rotated', event);
     return { kind: 'rotated', names: changed };
+  }
+
+  /**
+   * Make `next` current. Its values are lent by `secrets.use` from now on: mark them lent here, once (a candidate
+   * that never becomes current is freed without quarantine), so the hot path only reads `slice.view`.
+   */
+  #install(next: Snapshot): void {
+    for (const v of next.values.values()) {
+      v.slice.lend();
+      v.previous?.lend();
+    }
+    this.#snapshot = next;
   }
 
   #candidateKey(values: ReadonlyMap<string, RawValue>, problems: readonly ValidationProblem[]): string {

@@ -14,7 +14,7 @@ import { cacheKey } from '../cache/cacheKey';
 import type { CacheMeta, SecretCache } from '../cache/SecretCache';
 import { ForbiddenError } from '../errors/ForbiddenError';
 import { InvalidSecretNameError } from '../errors/InvalidSecretNameError';
-import { SecureArena, type LockedSlice } from '../memory/SecureArena';
+import { SecureArena, endLeaseWhenDone, type LockedSlice } from '../memory/SecureArena';
 import type { DeleteOptions, PutOptions, VersionInfo } from '../providers/Provider';
 import type { ProviderClient } from '../providers/Provider';
 import type { RotateOptions } from '../rotation/RotateOptions';
@@ -255,15 +255,20 @@ export class SecretsService {
   }
 
   /**
-   * Lends the secret (permission `secrets:read`) to `fn` as a view of locked memory, valid only while `fn` runs
-   * synchronously: copy what an async continuation needs, never keep the view. Resolves with what `fn` returns.
-   * The audit event is written before `fn` runs; what `fn` does or throws does not change it.
+   * Lends the secret (permission `secrets:read`) to `fn` as a view of locked memory, under a lease: the view shows
+   * this value, unchanged, until `fn` returns, or until the promise it returns settles (an async callback), even
+   * if the secret is set, rotated, invalidated or evicted meanwhile. A view kept after its lease reads this value
+   * or zeros, never another secret's or another tenant's bytes. Resolves with what `fn` returns. The audit event
+   * is written before `fn` runs; what `fn` does or throws does not change it. Use {@link get} for a copy.
    *
    * @example
    * ```ts
    * const signature = await service.use(ctx, 'acme', 'SIGNING_KEY', (key) => createHmac('sha256', key).update(body).digest('hex'));
+   * const charge = await service.use(ctx, 'acme', 'STRIPE_KEY', async (key) => stripe.charge(key, order)); // leased until settled
    * ```
    */
+  use<R>(ctx: RequestContext, tenantId: string, name: string, fn: (view: Buffer, meta: CacheMeta) => Promise<R>, options?: ReadOptions): Promise<R>;
+  use<R>(ctx: RequestContext, tenantId: string, name: string, fn: UseCallback<R>, options?: ReadOptions): Promise<Awaited<R>>;
   async use<R>(ctx: RequestContext, tenantId: string, name: string, fn: UseCallback<R>, options: ReadOptions = {}): Promise<Awaited<R>> {
     if (typeof fn !== 'function') throw new TypeError('SecretsService.use: fn must be a function (view, meta) => result.');
     const version = options?.version;
@@ -432,8 +437,9 @@ export class SecretsService {
 
   /**
    * Lends the current value and, during the grace period after a rotation, the previous one (permission
-   * `secrets:read`), from locked memory for the duration of `fn`. One `secrets.use` event (the current version),
-   * written before `fn` runs.
+   * `secrets:read`), from locked memory for the duration of `fn` (until its promise settles, for an async `fn`); views
+   * kept longer read zeros, never another value. One `secrets.use` event (the current version), written before
+   * `fn` runs.
    *
    * @example
    * ```ts
@@ -557,8 +563,16 @@ export class SecretsService {
     let result: R;
     try {
       await call.allowed({ version: meta.version, cache: meta.cache });
-      result = lend(slice.view, meta);
+      const view = slice.lease();
+      try {
+        result = lend(view, meta);
+      } catch (error) {
+        slice.endLease();
+        throw error;
+      }
+      result = endLeaseWhenDone(result, slice);
     } finally {
+      // Zeroed when `lend` is done (its promise settled, for an async callback).
       slice.free();
     }
     return await result;

@@ -21,10 +21,11 @@ export interface Service {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startService(t: Test, env: Record<string, string>, options: { script?: string; args?: string[]; viaNodeOptions?: boolean } = {}): Service {
+/** `bare`: run the script without the preload (e.g. a SecretsService app). */
+export function startService(t: Test, env: Record<string, string>, options: { script?: string; args?: string[]; viaNodeOptions?: boolean; bare?: boolean } = {}): Service {
   const script = options.script ?? PROBE;
   const base: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', SECRETS_LOG_LEVEL: 'info' };
-  const args = options.viaNodeOptions ? [script, ...(options.args ?? [])] : ['-r', REGISTER, script, ...(options.args ?? [])];
+  const args = options.viaNodeOptions || options.bare ? [script, ...(options.args ?? [])] : ['-r', REGISTER, script, ...(options.args ?? [])];
   const fullEnv = { ...base, ...env, ...(options.viaNodeOptions ? { NODE_OPTIONS: `--require=${REGISTER}` } : {}) };
   const child = spawn(process.execPath, args, { env: fullEnv, stdio: ['pipe', 'pipe', 'pipe'], cwd: ROOT });
   let out = '';

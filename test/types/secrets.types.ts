@@ -8,6 +8,11 @@ export const schema = {
 
 const secrets = typedSecrets<typeof schema>();
 export const len: number = secrets.use('DB_PASSWORD', (v) => v.length);
+// An async callback: the lease lasts until its promise settles, and `use` returns that promise.
+export const later: Promise<number> = secrets.use('DB_PASSWORD', async (v) => v.length);
+export const both: Promise<boolean> = secrets.useVersions('API_KEY', async (current, previous) => current.equals(previous ?? Buffer.alloc(0)));
+// @ts-expect-error an async callback's result is a promise, not its value
+export const notAwaited: number = secrets.use('DB_PASSWORD', async (v) => v.length);
 export const s: string = secrets.reveal('API_KEY');
 export const v: string = secrets.version('DB_PASSWORD');
 secrets.on('rotated', ({ names }) => {
