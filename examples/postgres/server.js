@@ -17,13 +17,17 @@ const { secrets } = require('../..');
 const { RotatingPool, VaultDatabaseCredentials, preloadCredentials } = require('../../dist/postgres');
 
 const say = (e) => process.stdout.write(JSON.stringify(e) + '\n');
-const stats = { ok: 0, failed: 0, switches: 0, connects: 0, expiredConnects: 0, errors: {} };
+const stats = { ok: 0, failed: 0, switches: 0, connects: 0, expiredConnects: 0, leaseErrors: {}, errors: {} };
 
 async function credentialSource() {
   if (!process.env.PG_DYNAMIC_PATH) return preloadCredentials(secrets, { user: 'DB_USER', password: 'DB_PASSWORD' });
   const creds = new VaultDatabaseCredentials({ address: process.env.VAULT_DB_ADDR, token: () => secrets.reveal('VAULT_DB_TOKEN'), path: process.env.PG_DYNAMIC_PATH });
   await creds.start();
-  creds.on('error', (error) => say({ event: 'lease-error', code: error.code ?? error.name }));
+  creds.on('error', (error) => {
+    const code = error.code ?? error.name;
+    stats.leaseErrors[code] = (stats.leaseErrors[code] ?? 0) + 1;
+    say({ event: 'lease-error', code });
+  });
   return creds;
 }
 

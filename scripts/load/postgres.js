@@ -17,7 +17,8 @@
 //
 // Settings (environment): PGLOAD_DURATION_S (60), PGLOAD_ROTATE_MS (5000), PGLOAD_RATE (250 queries/s),
 // PGLOAD_STORE (aws | vault, default both), PGLOAD_STRATEGY (single-user | alternating-users | dynamic, default all;
-// dynamic: a private OpenBao's database engine issues the app's credentials, PGLOAD_TTL_S (10) long, max_ttl 3x),
+// dynamic: a private OpenBao's database engine issues the app's credentials, PGLOAD_TTL_S (10) long, max_ttl
+// PGLOAD_MAX_TTL_S (3 x the TTL)),
 // PGLOAD_CORE (1: also take a core dump of the app at the end and count the planted passwords in it; a figure, not a check).
 const { execFileSync, spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
@@ -77,7 +78,7 @@ async function freePort() {
 }
 
 /** A private OpenBao dev server with the database engine pointed at the PostgreSQL peer (role `app`). */
-async function startDynamicBao(ttlS) {
+async function startDynamicBao(ttlS, maxTtlS) {
   const port = await freePort();
   const token = 'vc-pgload-' + randomBytes(8).toString('hex');
   const child = spawn(baoBinary(), ['server', '-dev', `-dev-root-token-id=${token}`, `-dev-listen-address=127.0.0.1:${port}`], { stdio: 'ignore', env: { PATH: env.PATH ?? '', HOME: env.HOME ?? '/tmp' } });
@@ -107,16 +108,16 @@ async function startDynamicBao(ttlS) {
     db_name: 'pg',
     creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`, `GRANT CONNECT ON DATABASE ${PG.database} TO "{{name}}";`],
     default_ttl: `${ttlS}s`,
-    max_ttl: `${ttlS * 3}s`,
+    max_ttl: `${maxTtlS}s`,
   });
   return { address, token, stop: () => child.kill('SIGTERM') };
 }
 
 /** Dynamic credentials: the app's pool follows leases of `ttlS` seconds (re-issued at max_ttl = 3 × ttl). */
-async function runDynamic({ durationS, rate, ttlS }) {
+async function runDynamic({ durationS, rate, ttlS, maxTtlS = ttlS * 3 }) {
   execFileSync('bash', [path.join(ROOT, 'scripts', 'peers.sh'), 'start', 'postgres'], { stdio: 'ignore' });
   execFileSync('bash', [path.join(ROOT, 'scripts', 'peers.sh'), 'install', 'vault'], { stdio: 'ignore' });
-  const bao = await startDynamicBao(ttlS);
+  const bao = await startDynamicBao(ttlS, maxTtlS);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vc-pgload-'));
   const { AtomicWriter } = require(path.join(DIST, 'testing'));
   new AtomicWriter(path.join(dir, 'mount')).write({ VAULT_DB_TOKEN: bao.token });
@@ -137,6 +138,7 @@ async function runDynamic({ durationS, rate, ttlS }) {
         strategy: 'dynamic',
         durationS,
         ttlS,
+        maxTtlS,
         queries: result.requests.total,
         qps: Math.round(result.requests.total / durationS),
         ok: stats.ok,
@@ -147,6 +149,7 @@ async function runDynamic({ durationS, rate, ttlS }) {
         switches: stats.switches,
         connects: stats.connects,
         expiredConnects: stats.expiredConnects,
+        leaseErrors: stats.leaseErrors,
         leaked,
       };
     } finally {
@@ -383,7 +386,7 @@ function check(r) {
   if ((r.strategy === 'alternating-users' || r.strategy === 'dynamic') && r.failed > 0) problems.push(`${r.failed} failed queries with ${r.strategy}`);
   if (r.strategy === 'dynamic') {
     if (r.expiredConnects > 0) problems.push(`${r.expiredConnects} logins with an expired credential`);
-    if (r.switches < 1) problems.push('no new credential was issued');
+    if (r.switches < 1) problems.push(`no new credential was issued (lease errors: ${JSON.stringify(r.leaseErrors)})`);
     if (r.leaked > 0) problems.push("the Vault token is in the server's output");
     if (r.transportErrors > 0) problems.push(`${r.transportErrors} transport errors`);
     return problems;
@@ -407,7 +410,8 @@ if (require.main === module) {
   (async () => {
     let failed = false;
     if (strategies.includes('dynamic')) {
-      const r = await runDynamic({ durationS, rate, ttlS: Number(env.PGLOAD_TTL_S ?? 10) });
+      const ttlS = Number(env.PGLOAD_TTL_S ?? 10);
+      const r = await runDynamic({ durationS, rate, ttlS, maxTtlS: Number(env.PGLOAD_MAX_TTL_S ?? ttlS * 3) });
       const problems = check(r);
       process.stdout.write(JSON.stringify({ ...r, problems }) + '\n');
       if (problems.length > 0) failed = true;

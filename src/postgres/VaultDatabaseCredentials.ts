@@ -205,7 +205,17 @@ export class VaultDatabaseCredentials extends EventEmitter implements PgCredenti
     const margin = lease.increment * 1_000 * (this.#options.renewAtRemaining ?? 0.34);
     try {
       if (lease.isRenewable) {
-        const body = await this.#call('PUT', '/v1/sys/leases/renew', JSON.stringify({ lease_id: lease.id, increment: lease.increment }));
+        let body: Buffer;
+        try {
+          body = await this.#call('PUT', '/v1/sys/leases/renew', JSON.stringify({ lease_id: lease.id, increment: lease.increment }));
+        } catch (error) {
+          // A refused renewal (e.g. 400 once the lease is at its max_ttl): issue a new credential instead.
+          if (error instanceof ProviderResponseError) {
+            await this.#issue();
+            return;
+          }
+          throw error;
+        }
         const duration = Number(field(body, 'lease_duration', this.#arena));
         body.fill(0);
         const expiresAt = this.#now() + duration * 1_000;

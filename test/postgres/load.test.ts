@@ -15,7 +15,7 @@ t.test('a pooled app under the preload keeps serving while its database credenti
   ensurePeer('vault');
   const out = execFileSync(process.execPath, [join(ROOT, 'scripts', 'load', 'postgres.js')], {
     cwd: ROOT,
-    env: { ...process.env, PGLOAD_DURATION_S: '8', PGLOAD_ROTATE_MS: '1500', PGLOAD_RATE: '200', PGLOAD_TTL_S: '2', NODE_NO_WARNINGS: '1' },
+    env: { ...process.env, PGLOAD_DURATION_S: '10', PGLOAD_ROTATE_MS: '1500', PGLOAD_RATE: '200', PGLOAD_TTL_S: '2', PGLOAD_MAX_TTL_S: '3', NODE_NO_WARNINGS: '1' },
     encoding: 'utf8',
     timeout: 240_000,
   });
