@@ -2,6 +2,7 @@ import { isMainThread } from 'node:worker_threads';
 import { isSecretsError } from '../errors/SecretsError';
 import type { ValidationProblem } from '../errors/ValidationError';
 import { configureLogger, getLogger } from '../log/createLogger';
+import { splitSchema } from '../config/SettingsModel';
 import { loadSchema } from '../schema/loadSchema';
 import { isSecretProperty, SchemaValidator } from '../schema/SchemaValidator';
 import type { SecretsSchema } from '../schema/SecretsSchema';
@@ -87,14 +88,16 @@ export function loadSecretsSync(env: NodeJS.ProcessEnv): LoadedSecrets {
   // 3.
   const schema = loadSchema(settings.schemaPath);
   const removedEnvKeys = settings.isProduction ? removeSecretVariables(schema, env) : [];
-  const validator = new SchemaValidator(schema);
+  // Settings read their `env` keys here (in every mode); the guard above removed only secrets' variables.
+  const parts = splitSchema(schema, env);
+  const validator = new SchemaValidator(parts.secrets);
   const runtime = new SecretsRuntime(validator, {
     shouldRequireLock: settings.shouldRequireMlock,
     onLockFailure: (info) =>
       getLogger().warn({ code: 'E_MEMLOCK', bytes: info.bytes, lockedBytes: info.lockedBytes }, 'secure memory could not be locked (RLIMIT_MEMLOCK): secrets may be swapped. Raise the memlock limit (ulimit -l) or set SECRETS_REQUIRE_MLOCK=1 to refuse to start.'),
-  });
+  }, parts.settings);
   const splits = splitsOf(schema);
-  const candidate = loadCandidateSync(settings.sources, validator.names, runtime.arena, { ...candidateOptionsOf(settings, env), splits });
+  const candidate = loadCandidateSync(settings.sources, runtime.sourceNames, runtime.arena, { ...candidateOptionsOf(settings, env), splits });
   // 4.
   runtime.apply(candidate.values, candidate.problems);
   return { runtime, settings, envKeys: candidate.envKeys, failovers: candidate.failovers, splits, removedEnvKeys };

@@ -28,7 +28,7 @@ export function startRefresh(runtime: SecretsRuntime, settings: PreloadSettings,
     try {
       // Mounts and env: are re-read; provider values are carried over (the poller refreshes those), so a file
       // change never blocks on a backend.
-      const candidate = loadCandidateSync(settings.sources, runtime.validator.names, runtime.arena, { ...candidateOptionsOf(settings, env), kinds: ['file', 'env'] });
+      const candidate = loadCandidateSync(settings.sources, runtime.sourceNames, runtime.arena, { ...candidateOptionsOf(settings, env), kinds: ['file', 'env'] });
       const providerLabels = new Set(settings.sources.flatMap((s) => (s.kind === 'provider' ? sourceLabels(s) : [])));
       const settled = new Set([...candidate.values.keys(), ...candidate.problems.map((p) => p.name)]);
       for (const [name, v] of runtime.snapshot?.values ?? []) {

@@ -4,6 +4,7 @@ import { UnknownSecretError } from '../errors/UnknownSecretError';
 import { ValidationError, type ValidationProblem } from '../errors/ValidationError';
 import { KeyedDigest } from '../memory/KeyedDigest';
 import { SecureArena, type SecureArenaOptions } from '../memory/SecureArena';
+import type { SettingsModel } from '../config/SettingsModel';
 import type { SchemaValidator } from '../schema/SchemaValidator';
 import type { RawValue } from '../store/RawValue';
 import { releaseValues } from '../store/releaseValues';
@@ -64,6 +65,8 @@ export class SecretsRuntime extends EventEmitter {
   readonly arena: SecureArena;
   readonly digest: KeyedDigest;
   readonly validator: SchemaValidator;
+  /** The schema's settings (non-secret properties), resolved into every snapshot; none when not given. */
+  readonly settingsModel: SettingsModel | undefined;
   #snapshot: Snapshot | undefined;
   /** True once every mount is watched (see the `watching` event). */
   isWatching = false;
@@ -72,9 +75,10 @@ export class SecretsRuntime extends EventEmitter {
   /** Names of the last rejected candidate, until a good one is applied (then `recovered` is emitted). */
   #rejectedNames: string[] | undefined;
 
-  constructor(validator: SchemaValidator, arenaOptions: SecureArenaOptions = {}) {
+  constructor(validator: SchemaValidator, arenaOptions: SecureArenaOptions = {}, settingsModel?: SettingsModel) {
     super();
     this.validator = validator;
+    this.settingsModel = settingsModel;
     this.arena = new SecureArena(arenaOptions);
     this.digest = new KeyedDigest();
   }
@@ -83,14 +87,19 @@ export class SecretsRuntime extends EventEmitter {
     return this.#snapshot;
   }
 
+  /** Every name the sources are asked for: the secrets and the settings (a nested one by its dotted path). */
+  get sourceNames(): string[] {
+    return [...new Set([...this.validator.names, ...(this.settingsModel?.paths ?? [])])];
+  }
+
   /** Build a snapshot from validated raw values (takes ownership of the slices). */
-  #build(values: ReadonlyMap<string, RawValue>): Snapshot {
+  #build(values: ReadonlyMap<string, RawValue>, settings: Readonly<Record<string, unknown>> | undefined): Snapshot {
     const stored = new Map<string, StoredSecret>();
     for (const [name, raw] of values) {
       const digest = this.digest.of(raw.slice.view);
       stored.set(name, { slice: raw.slice, digest, version: raw.version ?? `d:${digest.slice(0, 16)}`, source: raw.source, ...(raw.origin ? { origin: raw.origin } : {}), ...(raw.previous ? { previous: raw.previous } : {}) });
     }
-    return new Snapshot(stored);
+    return new Snapshot(stored, settings);
   }
 
   /**
@@ -105,6 +114,9 @@ export class SecretsRuntime extends EventEmitter {
     const views = new Map<string, Uint8Array>();
     for (const [name, v] of values) views.set(name, v.slice.view);
     for (const p of this.validator.validate(views)) if (!failed.has(p.name)) problems.push(p);
+    // Settings are validated with the secrets, as one snapshot.
+    const resolved = this.settingsModel?.resolve(views);
+    for (const p of resolved?.problems ?? []) if (!failed.has(p.name)) problems.push(p);
     if (problems.length > 0) {
       const key = this.#candidateKey(values, problems);
       release();
@@ -117,7 +129,7 @@ export class SecretsRuntime extends EventEmitter {
       return { kind: 'rejected', problems };
     }
     this.#lastRejected = undefined;
-    const outcome = this.#swap(values);
+    const outcome = this.#swap(values, resolved?.settings);
     if (this.#rejectedNames) {
       // After the swap, so a listener reading values sees the good snapshot.
       const event: RecoveredEvent = { from: 'rejected', sources: [], names: this.#rejectedNames };
@@ -128,15 +140,16 @@ export class SecretsRuntime extends EventEmitter {
   }
 
   /** Steps 4-6 of `apply`, for a candidate that passed validation. */
-  #swap(values: Map<string, RawValue>): ApplyOutcome {
-    const next = this.#build(values);
+  #swap(values: Map<string, RawValue>, settings: Readonly<Record<string, unknown>> | undefined): ApplyOutcome {
+    const next = this.#build(values, settings);
     const current = this.#snapshot;
     if (!current) {
       this.#install(next);
       return { kind: 'loaded' };
     }
     // 4.
-    const changed = current.changedNames(next);
+    const changedSettings = this.settingsModel?.changedPaths(current.settings, next.settings) ?? [];
+    const changed = [...new Set([...current.changedNames(next), ...changedSettings])].sort();
     if (changed.length === 0) {
       // Same bytes. If a backend gave them a new version id (an identical write), adopt the ids quietly so the
       // next cheap version check does not see a change again; this is no rotation and emits nothing.
