@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import t from 'tap';
 import { config, typedConfig } from '../../src/config/Config';
 import { SettingsModel, splitSchema } from '../../src/config/SettingsModel';
@@ -7,6 +10,7 @@ import { SecretsRuntime, type RotatedEvent } from '../../src/runtime/SecretsRunt
 import { getRuntime, setRuntime } from '../../src/runtime/runtimeSlot';
 import type { RawValue } from '../../src/store/RawValue';
 import { plantValue } from '../helpers/peers';
+import { tmpdir } from '../helpers/tmp';
 
 const schema = {
   DB_PASSWORD: { format: String, default: null, sensitive: true },
@@ -127,4 +131,14 @@ t.test('Object: config (through the runtime)', async (t) => {
     t.equal(config.get('SMTP_PORT'), 2525);
     t.equal(rt.entry('DB_PASSWORD').slice.view.toString(), 'pw2');
   });
+});
+
+t.test('Function: loadSchema of a TypeScript file the runtime cannot load says what to do', async (t) => {
+  const dir = tmpdir(t);
+  // An enum needs a transform, not just type stripping: no Node loads it without a loader. Plain node (this test
+  // process has tap's TypeScript hook), through the built package.
+  fs.writeFileSync(path.join(dir, 'schema.ts'), 'enum Port { Smtp = 587 }\nexport default { SMTP_PORT: { format: "port", default: Port.Smtp } };\n');
+  const script = `try { require(${JSON.stringify(path.join(__dirname, '..', '..', 'dist', 'schema', 'loadSchema.js'))}).loadSchema(${JSON.stringify(path.join(dir, 'schema.ts'))}) } catch (e) { process.stdout.write(JSON.stringify({ code: e.code, message: e.message })) }`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+  t.match(JSON.parse(r.stdout), { code: 'E_SCHEMA_LOAD', message: /TypeScript schema loads only where Node strips types .* or under a loader \(node --import tsx\)/ });
 });
