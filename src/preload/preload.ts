@@ -91,10 +91,15 @@ export function loadSecretsSync(env: NodeJS.ProcessEnv): LoadedSecrets {
   // Settings read their `env` keys here (in every mode); the guard above removed only secrets' variables.
   const parts = splitSchema(schema, env);
   const validator = new SchemaValidator(parts.secrets);
+  // Every slab that cannot be locked reports; the operator needs to hear it once, as one plain line.
+  let hasWarnedLock = false;
   const runtime = new SecretsRuntime(validator, {
     shouldRequireLock: settings.shouldRequireMlock,
-    onLockFailure: (info) =>
-      getLogger().warn({ code: 'E_MEMLOCK', bytes: info.bytes, lockedBytes: info.lockedBytes }, 'secure memory could not be locked (RLIMIT_MEMLOCK): secrets may be swapped. Raise the memlock limit (ulimit -l) or set SECRETS_REQUIRE_MLOCK=1 to refuse to start.'),
+    onLockFailure: () => {
+      if (hasWarnedLock) return;
+      hasWarnedLock = true;
+      process.stderr.write('@valuecanvas/secrets: warning: secure memory could not be locked (RLIMIT_MEMLOCK), so secrets may be swapped to disk. Raise the memlock limit (ulimit -l, or the container runtime\'s memlock ulimit), or set SECRETS_REQUIRE_MLOCK=1 to refuse to start instead.\n');
+    },
   }, parts.settings);
   const splits = splitsOf(schema);
   const candidate = loadCandidateSync(settings.sources, runtime.sourceNames, runtime.arena, { ...candidateOptionsOf(settings, env), splits });
@@ -160,5 +165,7 @@ function reasonOf(error: unknown): string {
 
 function isPackageManager(script: string | undefined): boolean {
   if (!script) return false;
-  return /(^|[/\\])(npm-cli|npx-cli|npm|npx|yarn|yarn\.js|pnpm|pnpm\.cjs|corepack)(\.c?js)?$/.test(script) || /[/\\]node_modules[/\\](npm|corepack|pnpm|yarn)[/\\]/.test(script);
+  // vc-secrets too: the operator CLI runs in the app container under the same NODE_OPTIONS (doctor is needed
+  // exactly when the preload refuses to start) and loads what it checks itself.
+  return /(^|[/\\])(npm-cli|npx-cli|npm|npx|yarn|yarn\.js|pnpm|pnpm\.cjs|corepack|vc-secrets)(\.c?js)?$/.test(script) || /[/\\]node_modules[/\\](npm|corepack|pnpm|yarn)[/\\]/.test(script);
 }
