@@ -1,4 +1,6 @@
+import * as fs from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
+import { ConfigError } from '../errors/ConfigError';
 import { isSecretsError } from '../errors/SecretsError';
 import type { ValidationProblem } from '../errors/ValidationError';
 import { configureLogger, getLogger } from '../log/createLogger';
@@ -93,7 +95,9 @@ export function loadSecretsSync(env: NodeJS.ProcessEnv): LoadedSecrets {
   const validator = new SchemaValidator(parts.secrets);
   // Every slab that cannot be locked reports; the operator needs to hear it once, as one plain line.
   let hasWarnedLock = false;
+  const versionKey = settings.versionKeyFile ? readVersionKey(settings.versionKeyFile) : undefined;
   const runtime = new SecretsRuntime(validator, {
+    ...(versionKey ? { digestKey: versionKey } : {}),
     shouldRequireLock: settings.shouldRequireMlock,
     onLockFailure: () => {
       if (hasWarnedLock) return;
@@ -101,6 +105,8 @@ export function loadSecretsSync(env: NodeJS.ProcessEnv): LoadedSecrets {
       process.stderr.write('@valuecanvas/secrets: warning: secure memory could not be locked (RLIMIT_MEMLOCK), so secrets may be swapped to disk. Raise the memlock limit (ulimit -l, or the container runtime\'s memlock ulimit), or set SECRETS_REQUIRE_MLOCK=1 to refuse to start instead.\n');
     },
   }, parts.settings);
+  versionKey?.fill(0); // the digest holds its own derived key in locked memory
+  runtime.graceMs = settings.graceMs;
   const splits = splitsOf(schema);
   const candidate = loadCandidateSync(settings.sources, runtime.sourceNames, runtime.arena, { ...candidateOptionsOf(settings, env), splits });
   // 4.
@@ -161,6 +167,21 @@ function settingName(error: unknown): string {
 function reasonOf(error: unknown): string {
   if (!isSecretsError(error)) return `unexpected error (${(error as Error)?.name ?? 'unknown'}); report it with the log`;
   return error.message.replace(/^SECRETS_[A-Z_]+: /, '');
+}
+
+/** The deployment's version key: read once; the caller zeroes it once the digest derived its own key. */
+function readVersionKey(file: string): Buffer {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (error) {
+    throw new ConfigError(`SECRETS_VERSION_KEY_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}). Mount the deployment's version key there, or unset it.`);
+  }
+  if (bytes.length < 16) {
+    bytes.fill(0);
+    throw new ConfigError(`SECRETS_VERSION_KEY_FILE: ${file} holds ${bytes.length} bytes; use at least 16 random bytes (e.g. head -c 32 /dev/urandom), the same for every replica.`);
+  }
+  return bytes;
 }
 
 function isPackageManager(script: string | undefined): boolean {

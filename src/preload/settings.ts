@@ -27,6 +27,10 @@ export interface PreloadSettings {
   startTimeoutMs: number;
   /** Whether to watch at all. */
   shouldWatch: boolean;
+  /** How long a value replaced by a hot-swap stays readable as `previous` (ms; 0 = not kept). */
+  graceMs: number;
+  /** A file whose bytes key the version digests, shared by a deployment's replicas (undefined: per process). */
+  versionKeyFile: string | undefined;
 }
 
 /** " Did you mean SECRETS_SOURCE?" when a variable with a near-miss name is set (SECRET_SOURCE, secrets_source). */
@@ -115,5 +119,7 @@ export function readSettings(env: NodeJS.ProcessEnv): PreloadSettings {
     pollMs: int(env, 'SECRETS_POLL_MS', 300_000, 1_000),
     startTimeoutMs: int(env, 'SECRETS_START_TIMEOUT_MS', 30_000, 100),
     shouldWatch: bool(env, 'SECRETS_WATCH', true),
+    graceMs: int(env, 'SECRETS_GRACE_MS', 300_000),
+    versionKeyFile: env.SECRETS_VERSION_KEY_FILE || undefined,
   };
 }

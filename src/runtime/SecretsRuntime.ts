@@ -3,7 +3,7 @@ import { NotLoadedError } from '../errors/NotLoadedError';
 import { UnknownSecretError } from '../errors/UnknownSecretError';
 import { ValidationError, type ValidationProblem } from '../errors/ValidationError';
 import { KeyedDigest } from '../memory/KeyedDigest';
-import { SecureArena, type SecureArenaOptions } from '../memory/SecureArena';
+import { SecureArena, type LockedSlice, type SecureArenaOptions } from '../memory/SecureArena';
 import type { SettingsModel } from '../config/SettingsModel';
 import type { SchemaValidator } from '../schema/SchemaValidator';
 import type { RawValue } from '../store/RawValue';
@@ -45,6 +45,30 @@ export interface RecoveredEvent {
   names: string[];
 }
 
+/** What an orchestrator can read (readiness probe, metrics): never a value. */
+export interface RuntimeState {
+  /**
+   * `loaded`: the last read gave a valid snapshot (or nothing new). `degraded`: a source could not answer; the
+   * last good values stay. `rejected`: the last candidate failed validation; the last good values stay.
+   */
+  status: 'loaded' | 'degraded' | 'rejected';
+  /** When the status last changed. */
+  since: Date;
+  /** When the values (or settings) last changed: the load, then every rotation. */
+  lastChange: Date | undefined;
+  /** Id of the snapshot in force. */
+  snapshotId: number | undefined;
+  /** Why it is degraded or rejected (names and reasons, never values). */
+  reason?: string;
+}
+
+/** What `reload()` resolves with. */
+export interface ReloadResult {
+  /** Names whose value or setting changed. */
+  names: string[];
+  state: RuntimeState;
+}
+
 /** Outcome of offering a candidate snapshot. */
 export type ApplyOutcome = { kind: 'unchanged' } | { kind: 'rotated'; names: string[] } | { kind: 'rejected'; problems: ValidationProblem[]; isRepeat?: boolean } | { kind: 'loaded' };
 
@@ -58,7 +82,8 @@ export type ApplyOutcome = { kind: 'unchanged' } | { kind: 'rotated'; names: str
  * 4. Compare keyed digests with the current snapshot: identical bytes for every name -> nothing happens
  *    (a rewrite with the same content is not a rotation).
  * 5. Swap: one reference assignment, so readers see the old or the new snapshot, never a mix.
- * 6. Release the old snapshot (every value zeroed) and emit `rotated` with the changed names.
+ * 6. Keep a copy of each replaced value for `graceMs` when its source keeps no previous version (zeroed when the
+ *    grace ends), release the old snapshot (every value zeroed) and emit `rotated` with the changed names.
  * A rejected candidate is released (zeroed) and the last good snapshot stays; `rejected` is emitted.
  */
 export class SecretsRuntime extends EventEmitter {
@@ -74,13 +99,70 @@ export class SecretsRuntime extends EventEmitter {
   #lastRejected: string | undefined;
   /** Names of the last rejected candidate, until a good one is applied (then `recovered` is emitted). */
   #rejectedNames: string[] | undefined;
+  /**
+   * How long the value a hot-swap replaced stays readable as `previous` (ms; 0 = not kept), for sources that
+   * keep no previous version themselves (plain Kubernetes Secrets, CSI mounts without version history).
+   */
+  graceMs = 0;
+  /** Replaced values within their grace period, in locked memory, zeroed when it ends. */
+  readonly #grace = new Map<string, { slice: LockedSlice; timer: NodeJS.Timeout }>();
+  #state: RuntimeState = { status: 'loaded', since: new Date(), lastChange: undefined, snapshotId: undefined };
+  /** Re-reads every source now (installed by the preload once refreshing runs). */
+  reloader: (() => Promise<void>) | undefined;
 
-  constructor(validator: SchemaValidator, arenaOptions: SecureArenaOptions = {}, settingsModel?: SettingsModel) {
+  constructor(validator: SchemaValidator, arenaOptions: SecureArenaOptions & { digestKey?: Uint8Array } = {}, settingsModel?: SettingsModel) {
     super();
     this.validator = validator;
     this.settingsModel = settingsModel;
-    this.arena = new SecureArena(arenaOptions);
-    this.digest = new KeyedDigest();
+    const { digestKey, ...rest } = arenaOptions;
+    this.arena = new SecureArena(rest);
+    this.digest = new KeyedDigest(digestKey);
+    // The state follows the poller's availability events (unavailable is never invalid).
+    this.on('degraded', (e: DegradedEvent) => this.setStatus('degraded', e.reason));
+    this.on('recovered', (e: RecoveredEvent) => {
+      if (e.from === 'unavailable' && this.#state.status === 'degraded') this.setStatus('loaded');
+    });
+  }
+
+  /** The state an orchestrator reads (a copy). */
+  get state(): RuntimeState {
+    return { ...this.#state };
+  }
+
+  /** Record a status (`degraded` from sources that cannot answer; the others from `apply`). */
+  setStatus(status: RuntimeState['status'], reason?: string): void {
+    if (status !== this.#state.status || reason !== this.#state.reason) {
+      this.#state = { ...this.#state, status, since: new Date(), ...(reason !== undefined ? { reason } : {}) };
+      if (reason === undefined) delete this.#state.reason;
+    }
+  }
+
+  #changed(): void {
+    this.#state = { ...this.#state, lastChange: new Date(), snapshotId: this.#snapshot?.id };
+  }
+
+  /** The previous value of a name: the source's own (versioned mounts), else the one kept for the grace period. */
+  previousOf(name: string): LockedSlice | undefined {
+    return this.entry(name).previous ?? this.#grace.get(name)?.slice;
+  }
+
+  /** Keep a copy of a replaced value for `graceMs`, then zero it. A newer replacement ends the older grace. */
+  #keepPrevious(name: string, view: Uint8Array): void {
+    this.#endGrace(name);
+    const slice = this.arena.copyIn(view);
+    slice.lend(); // lent by useVersions from now on, like the values of a current snapshot
+    const timer = setTimeout(() => this.#endGrace(name), this.graceMs);
+    timer.unref();
+    this.#grace.set(name, { slice, timer });
+  }
+
+  #endGrace(name: string): void {
+    const kept = this.#grace.get(name);
+    if (!kept) return;
+    clearTimeout(kept.timer);
+    kept.slice.free();
+    this.#grace.delete(name);
+    this.emit('grace-ended', { name });
   }
 
   get snapshot(): Snapshot | undefined {
@@ -121,6 +203,7 @@ export class SecretsRuntime extends EventEmitter {
       const key = this.#candidateKey(values, problems);
       release();
       if (!this.#snapshot) throw new ValidationError(problems);
+      this.setStatus('rejected', problems.map((p) => `${p.name}: ${p.reason}`).join('; '));
       if (key === this.#lastRejected) return { kind: 'rejected', problems, isRepeat: true };
       this.#lastRejected = key;
       const event: RejectedEvent = { names: [...new Set(problems.map((p) => p.name))].sort(), reason: problems.map((p) => `${p.name}: ${p.reason}`).join('; '), problems };
@@ -129,6 +212,7 @@ export class SecretsRuntime extends EventEmitter {
       return { kind: 'rejected', problems };
     }
     this.#lastRejected = undefined;
+    this.setStatus('loaded');
     const outcome = this.#swap(values, resolved?.settings);
     if (this.#rejectedNames) {
       // After the swap, so a listener reading values sees the good snapshot.
@@ -145,6 +229,7 @@ export class SecretsRuntime extends EventEmitter {
     const current = this.#snapshot;
     if (!current) {
       this.#install(next);
+      this.#changed();
       return { kind: 'loaded' };
     }
     // 4.
@@ -162,7 +247,15 @@ export class SecretsRuntime extends EventEmitter {
     }
     // 5.
     this.#install(next);
-    // 6.
+    this.#changed();
+    // 6. A replaced value without a source-kept previous version stays readable for the grace period.
+    if (this.graceMs > 0) {
+      for (const name of changed) {
+        const old = current.values.get(name);
+        const now = next.values.get(name);
+        if (old && now && !now.previous) this.#keepPrevious(name, old.slice.view);
+      }
+    }
     current.release();
     const versions: Record<string, string> = {};
     for (const name of changed) {
@@ -202,6 +295,7 @@ export class SecretsRuntime extends EventEmitter {
 
   /** Zero every value and key (exit). */
   zeroAll(): void {
+    for (const name of [...this.#grace.keys()]) this.#endGrace(name);
     this.arena.zeroAll();
     this.digest.zero();
   }
