@@ -48,6 +48,26 @@ t.test('npm pack, npm install into a temporary app, node -r @valuecanvas/secrets
   t.same(JSON.parse(run.stdout), { loaded: true, port: 2525, length: password.length });
   t.notOk(run.stdout.includes(password) || run.stderr.includes(password), 'no value printed');
 
+  // The README's user path, exactly as printed there: its schema.js, server.js and shell lines.
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const userPath = readme.slice(readme.indexOf('## Use it in a service'), readme.indexOf('## Quick start (contributors)'));
+  const blocks = [...userPath.matchAll(/```(js|sh)\n([\s\S]*?)```/g)].map((m) => m[2]!);
+  const [schemaJs, serverJs, shell] = [blocks[1]!, blocks[2]!, blocks[3]!];
+  const readmeApp = path.join(dir, 'readme-app');
+  fs.mkdirSync(path.join(readmeApp, 'node_modules', '@valuecanvas'), { recursive: true });
+  fs.symlinkSync(installed, path.join(readmeApp, 'node_modules', '@valuecanvas', 'secrets'));
+  for (const m of ['node_modules']) for (const dep of fs.readdirSync(path.join(app, m))) if (dep !== '@valuecanvas' && !dep.startsWith('.')) fs.symlinkSync(path.join(app, m, dep), path.join(readmeApp, m, dep));
+  fs.writeFileSync(path.join(readmeApp, 'schema.js'), schemaJs);
+  fs.writeFileSync(path.join(readmeApp, 'server.js'), serverJs);
+  // The server listens forever: a second preload answers one request once it listens, prints it and exits.
+  fs.writeFileSync(path.join(readmeApp, 'probe.js'), "const http = require('node:http');\nconst listen = http.Server.prototype.listen;\nhttp.Server.prototype.listen = function (...args) {\n  this.once('listening', () => http.get({ port: this.address().port }, (res) => { let body = ''; res.on('data', (d) => (body += d)); res.on('end', () => { console.log(JSON.stringify({ body })); process.exit(0); }); }));\n  return listen.apply(this, args);\n};\n");
+  const lines = shell.trim().split('\n');
+  t.equal(spawnSync('sh', ['-c', lines[0]!], { cwd: readmeApp, env }).status, 0, lines[0]);
+  const start = lines[1]!.replace('node -r @valuecanvas/secrets/register server.js', 'node -r @valuecanvas/secrets/register -r ./probe.js server.js');
+  const served = spawnSync('sh', ['-c', start], { cwd: readmeApp, env: { ...env, PORT: '0' }, encoding: 'utf8' });
+  t.equal(served.status, 0, served.stderr);
+  t.same(JSON.parse(served.stdout), { body: 'ok 1\n' }, 'the README service starts with its secret and serves');
+
   const cli = spawnSync(path.join(app, 'node_modules', '.bin', 'vc-secrets'), ['--version'], { cwd: app, env: { ...env, NODE_OPTIONS: '--require=@valuecanvas/secrets/register' }, encoding: 'utf8' });
   t.equal(cli.status, 0, cli.stderr);
   t.equal(cli.stdout.trim(), manifest.version, 'the installed CLI runs under the preload NODE_OPTIONS');
