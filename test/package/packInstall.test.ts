@@ -62,7 +62,7 @@ t.test('npm pack, npm install into a temporary app, node -r @valuecanvas/secrets
   // The server listens forever: a second preload answers one request once it listens, prints it and exits.
   fs.writeFileSync(path.join(readmeApp, 'probe.js'), "const http = require('node:http');\nconst listen = http.Server.prototype.listen;\nhttp.Server.prototype.listen = function (...args) {\n  this.once('listening', () => http.get({ port: this.address().port }, (res) => { let body = ''; res.on('data', (d) => (body += d)); res.on('end', () => { console.log(JSON.stringify({ body })); process.exit(0); }); }));\n  return listen.apply(this, args);\n};\n");
   const lines = shell.trim().split('\n');
-  t.equal(spawnSync('sh', ['-c', lines[0]!], { cwd: readmeApp, env }).status, 0, lines[0]);
+  t.equal(spawnSync('sh', ['-c', lines[0]!], { cwd: readmeApp, env }).status, 0, lines[0]!);
   const start = lines[1]!.replace('node -r @valuecanvas/secrets/register server.js', 'node -r @valuecanvas/secrets/register -r ./probe.js server.js');
   const served = spawnSync('sh', ['-c', start], { cwd: readmeApp, env: { ...env, PORT: '0' }, encoding: 'utf8' });
   t.equal(served.status, 0, served.stderr);
