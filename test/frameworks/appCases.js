@@ -26,7 +26,7 @@ module.exports = function appCases({ test, expect }) {
       const seen = [];
       app.onRotated((e) => seen.push({ names: e.names, signature: app.sign('b'), url: app.smtpUrl() }));
       installed.rotate({ values: { JWT_KEY: 'k2' }, settings: { SMTP_PORT: 2525 } });
-      expect(seen).toEqual([{ names: ['JWT_KEY'], signature: hmac('k2', 'b'), url: 'smtp://localhost:2525' }]);
+      expect(seen).toEqual([{ names: ['JWT_KEY', 'SMTP_PORT'], signature: hmac('k2', 'b'), url: 'smtp://localhost:2525' }]);
     } finally {
       installed.restore();
     }
