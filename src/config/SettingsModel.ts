@@ -1,5 +1,6 @@
 import { SchemaLoadError } from '../errors/SchemaLoadError';
 import type { ValidationProblem } from '../errors/ValidationError';
+import { redactValues, toOneLine } from '../schema/redactValues';
 import { isSecretProperty as isSecretSchemaProperty } from '../schema/SchemaValidator';
 import type { SecretProperty, SecretsSchema } from '../schema/SecretsSchema';
 
@@ -34,10 +35,15 @@ export function checkGroup(path: string, node: Record<string, unknown>, where: s
   }
 }
 
-/** The schema split in two: the secrets (top-level, validated on bytes) and the settings (typed values). */
+/** The schema split for validation: top-level properties (for the SchemaValidator) and the settings model. */
 export interface SchemaParts {
-  /** Top-level secrets, for the SchemaValidator. */
+  /** Top-level secrets. */
   secrets: SecretsSchema;
+  /**
+   * Every top-level property that is not a group (secrets and flat settings), for the SchemaValidator: a value a
+   * source gives is validated there, with its byte formats, strict numbers and redaction.
+   */
+  flat: SecretsSchema;
   /** Every setting (flat or nested); empty when the schema has none. */
   settings: SettingsModel;
 }
@@ -48,8 +54,13 @@ export interface SchemaParts {
  */
 export function splitSchema(schema: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): SchemaParts {
   const secrets: SecretsSchema = {};
-  for (const [name, prop] of Object.entries(schema)) if (isSecretProperty(prop) && !isGroup(prop)) secrets[name] = prop as SecretProperty;
-  return { secrets, settings: new SettingsModel(schema, env) };
+  const flat: SecretsSchema = {};
+  for (const [name, prop] of Object.entries(schema)) {
+    if (isGroup(prop)) continue;
+    flat[name] = prop as SecretProperty;
+    if (isSecretProperty(prop)) secrets[name] = prop as SecretProperty;
+  }
+  return { secrets, flat, settings: new SettingsModel(schema, env) };
 }
 
 /**
@@ -128,6 +139,13 @@ export class SettingsModel {
     return this.paths.filter((p) => JSON.stringify(valueAt(before, p)) !== JSON.stringify(valueAt(after, p)));
   }
 
+  /** Settings that no source gave (not in `texts`) but whose `env` variable is set: their value is the variable's. */
+  servedByEnv(texts: ReadonlyMap<string, Uint8Array>): Set<string> {
+    const served = new Set<string>();
+    for (const [path, key] of this.#envOf) if (!texts.has(path) && this.#env[key] !== undefined) served.add(path);
+    return served;
+  }
+
   /** Set values by dotted path over every source and the environment (for `installSecrets` in tests). */
   setOverrides(overrides: Readonly<Record<string, unknown>>): void {
     for (const path of Object.keys(overrides)) {
@@ -154,7 +172,7 @@ export class SettingsModel {
     try {
       config = this.#load();
     } catch (error) {
-      return { settings: Object.freeze({}), problems: [{ name: '(schema)', reason: scrub((error as Error).message, Object.values(this.#env)) }] };
+      return { settings: Object.freeze({}), problems: [{ name: '(schema)', reason: toOneLine(redactValues(String((error as Error)?.message), Object.values(this.#env))) }] };
     }
     clear.push(...Object.values(this.#env));
     for (const path of this.paths) {
@@ -165,7 +183,8 @@ export class SettingsModel {
       try {
         config.set(path as never, text as never);
       } catch (error) {
-        problems.push({ name: path, reason: scrub((error as Error).message, clear) });
+        // JSON.parse (format Object) quotes the start of its input in its message.
+        problems.push({ name: path, reason: error instanceof SyntaxError ? 'is not valid JSON' : toOneLine(redactValues(String((error as Error)?.message), clear)) });
       }
     }
     for (const [path, value] of Object.entries(this.#overrides)) config.set(path as never, value as never);
@@ -173,17 +192,21 @@ export class SettingsModel {
     try {
       config.validate({ allowed: 'strict', output: () => undefined });
     } catch (error) {
-      for (const line of String((error as Error).message).split('\n')) {
-        const m = /^([^:]+): (.*)$/.exec(line);
-        const name = m?.[1];
-        if (!m || !name || !this.paths.includes(name)) {
-          if (line.trim()) problems.push({ name: '(schema)', reason: scrub(line, clear) });
-          continue;
-        }
-        if (failed.has(name)) continue;
-        const envKey = this.#envOf.get(name);
-        const isMissing = !texts.has(name) && (envKey === undefined || this.#env[envKey] === undefined) && config.get(name as never) === null;
-        problems.push({ name, reason: isMissing ? `is required but no source has it${envKey ? ` and ${envKey} is not set` : ''}` : scrub(m[2] ?? 'is invalid', clear) });
+      // Values are redacted from the whole message before it is split (a value with line breaks must not spread
+      // over lines that no longer contain it whole); a line that does not start with a path continues the last.
+      let current: ValidationProblem | undefined;
+      const parsed: ValidationProblem[] = [];
+      for (const line of redactValues(String((error as Error)?.message), clear).split('\n')) {
+        const m = /^([^:\s]+): ([^]*)$/.exec(line);
+        if (m && this.paths.includes(m[1]!)) parsed.push((current = { name: m[1]!, reason: m[2]! }));
+        else if (current) current.reason += ` ${line}`;
+        else if (line.trim()) parsed.push((current = { name: '(schema)', reason: line }));
+      }
+      for (const p of parsed) {
+        if (failed.has(p.name)) continue;
+        const envKey = this.#envOf.get(p.name);
+        const isMissing = p.name !== '(schema)' && !texts.has(p.name) && (envKey === undefined || this.#env[envKey] === undefined) && config.get(p.name as never) === null;
+        problems.push({ name: p.name, reason: isMissing ? `is required but no source has it${envKey ? ` and ${envKey} is not set` : ''}` : toOneLine(p.reason) || 'is invalid' });
       }
     }
     if (problems.length > 0) return { settings: Object.freeze({}), problems };
@@ -198,17 +221,6 @@ function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value)) deepFreeze(v);
   }
   return value;
-}
-
-/** Remove any copy of a value from a validator's message (settings are not secret; this is a second defence). */
-function scrub(message: string, clear: readonly string[]): string {
-  let out = message;
-  for (const value of clear) {
-    if (value.length < 2) continue;
-    const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    out = out.replace(new RegExp(`(?<![A-Za-z0-9])${escaped}(?![A-Za-z0-9])`, 'g'), '[redacted]');
-  }
-  return out;
 }
 
 /** Read a dotted path in a settings object. */

@@ -51,7 +51,7 @@ export function runPreload(env: NodeJS.ProcessEnv = process.env): SecretsRuntime
   if (envKeys.length > 0) log().warn({ keys: envKeys }, 'development: secrets taken from environment variables (refused in production)');
   if (removedEnvKeys.length > 0) log().warn({ keys: removedEnvKeys }, 'production: environment variables named like secrets were removed from process.env (never read); stop setting them: /proc/<pid>/environ keeps the initial copy');
   if (settings.isProduction) {
-    const ignored = runtime.validator.names.filter((n) => env[n] !== undefined);
+    const ignored = runtime.validator.names.filter((n) => env[n] !== undefined && runtime.settingsModel?.kind(n) !== 'setting');
     if (ignored.length > 0) log().warn({ names: ignored }, 'production: environment variables named like secrets are ignored; remove them from the environment');
   }
   for (const f of failovers) log().warn({ failover: f }, 'primary source unavailable at start; loaded from its failover');
@@ -92,7 +92,7 @@ export function loadSecretsSync(env: NodeJS.ProcessEnv): LoadedSecrets {
   const removedEnvKeys = settings.isProduction ? removeSecretVariables(schema, env) : [];
   // Settings read their `env` keys here (in every mode); the guard above removed only secrets' variables.
   const parts = splitSchema(schema, env);
-  const validator = new SchemaValidator(parts.secrets);
+  const validator = new SchemaValidator(parts.flat);
   // Every slab that cannot be locked reports; the operator needs to hear it once, as one plain line.
   let hasWarnedLock = false;
   const versionKey = settings.versionKeyFile ? readVersionKey(settings.versionKeyFile) : undefined;

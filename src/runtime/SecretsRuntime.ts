@@ -195,10 +195,13 @@ export class SecretsRuntime extends EventEmitter {
     const failed = new Set(problems.map((p) => p.name));
     const views = new Map<string, Uint8Array>();
     for (const [name, v] of values) views.set(name, v.slice.view);
-    for (const p of this.validator.validate(views)) if (!failed.has(p.name)) problems.push(p);
-    // Settings are validated with the secrets, as one snapshot.
+    // Settings are validated with the secrets, as one snapshot. A value a source gave is judged by the validator
+    // (flat properties); one from a setting's environment variable, or a nested setting, by the settings model.
     const resolved = this.settingsModel?.resolve(views);
-    for (const p of resolved?.problems ?? []) if (!failed.has(p.name)) problems.push(p);
+    const servedByEnv = this.settingsModel?.servedByEnv(views) ?? new Set<string>();
+    for (const p of this.validator.validate(views)) if (!failed.has(p.name) && !servedByEnv.has(p.name)) problems.push(p);
+    const reported = new Set(problems.map((p) => p.name));
+    for (const p of resolved?.problems ?? []) if (!reported.has(p.name)) problems.push(p);
     if (problems.length > 0) {
       const key = this.#candidateKey(values, problems);
       release();

@@ -60,7 +60,7 @@ export function installSecrets(options: InstallSecretsOptions = {}): InstalledSe
   let runtime: SecretsRuntime;
   if (options.schema) {
     const parts = splitSchema(checkSchema(options.schema, 'installSecrets schema'), options.env ?? {});
-    runtime = new SecretsRuntime(new SchemaValidator(parts.secrets), {}, parts.settings);
+    runtime = new SecretsRuntime(new SchemaValidator(parts.flat), {}, parts.settings);
   } else {
     // No schema: the settings given are the schema (their values its defaults), so config knows their paths.
     const schema: Record<string, unknown> = {};

@@ -90,7 +90,7 @@ t.test('Object: config (through the runtime)', async (t) => {
   t.notOk(config.has('SMTP_PORT'));
 
   const parts = splitSchema(schema, { APP_HOST: 'h' });
-  const rt = new SecretsRuntime(new SchemaValidator(parts.secrets), {}, parts.settings);
+  const rt = new SecretsRuntime(new SchemaValidator(parts.flat), {}, parts.settings);
   t.teardown(() => rt.zeroAll());
   t.same(rt.sourceNames, ['DB_PASSWORD', 'API_KEY', 'SMTP_PORT', 'DEBUG', 'LEVEL', 'HOST', 'db.pool.max', 'db.name']);
   setRuntime(rt);
