@@ -1,5 +1,5 @@
 import { NotLoadedError } from '../errors/NotLoadedError';
-import type { DegradedEvent, RecoveredEvent, RejectedEvent, RotatedEvent } from '../runtime/SecretsRuntime';
+import type { DegradedEvent, RecoveredEvent, RejectedEvent, ReloadResult, RotatedEvent, RuntimeState } from '../runtime/SecretsRuntime';
 import { getRuntime } from '../runtime/runtimeSlot';
 import { endLeaseWhenDone } from '../memory/SecureArena';
 
@@ -54,9 +54,10 @@ export interface Secrets<N extends string = RegisteredName> {
   use<R>(name: N, fn: (value: Buffer) => Promise<R>): Promise<R>;
   use<R>(name: N, fn: (value: Buffer) => R): R;
   /**
-   * Like `use`, with the previous version too when the source provides it (a mount with Azure's
-   * objectVersionHistory: `<name>/0` current, `<name>/1` previous), e.g. to verify tokens signed with either key
-   * during a rotation's grace period. `previous` is undefined otherwise. Both views are leased as with `use`.
+   * Like `use`, with the previous version too, e.g. to verify tokens signed with either key during a rotation:
+   * the source's own previous version (a mount with Azure's objectVersionHistory: `<name>/0` current, `<name>/1`
+   * previous), else the value the last hot-swap replaced, kept in locked memory for `SECRETS_GRACE_MS` and zeroed
+   * after. `previous` is undefined otherwise. Both views are leased as with `use`.
    */
   useVersions<R>(name: N, fn: (current: Buffer, previous: Buffer | undefined) => Promise<R>): Promise<R>;
   useVersions<R>(name: N, fn: (current: Buffer, previous: Buffer | undefined) => R): R;
@@ -67,6 +68,18 @@ export interface Secrets<N extends string = RegisteredName> {
   reveal(name: N): string;
   /** Opaque id of the current value (backend version id, or a keyed content digest); changes on rotation. */
   version(name: N): string;
+  /**
+   * Re-read every source now (mounts at once, providers polled), e.g. after a database login failed; resolves
+   * with the names that changed and the state. Validation and swap work as for any hot-swap.
+   *
+   * @example
+   * ```ts
+   * const { names } = await secrets.reload(); // [] when nothing changed
+   * ```
+   */
+  reload(): Promise<ReloadResult>;
+  /** For orchestrators (readiness, metrics): `loaded` / `degraded` / `rejected`, since when, last change; no values. */
+  state(): RuntimeState;
   /** Whether a value is loaded for `name` (optional secrets may have none). */
   has(name: N): boolean;
   /** Names that have a value in the current snapshot. */
@@ -116,14 +129,34 @@ class SecretsFacade implements Secrets<string> {
   }
 
   useVersions<R>(name: string, fn: (current: Buffer, previous: Buffer | undefined) => R): R {
-    const entry = runtime().entry(name);
+    const r = runtime();
+    const entry = r.entry(name);
     const slice = entry.slice;
-    const previous = entry.previous;
+    const previous = r.previousOf(name);
     const result = fn(slice.view, previous?.view);
     if ((typeof result !== 'object' && typeof result !== 'function') || result === null) return result;
     slice.lease();
     previous?.lease();
     return endLeaseWhenDone(result, slice, previous);
+  }
+
+  async reload(): Promise<ReloadResult> {
+    const r = runtime();
+    // Refreshing starts after the app's first tick; a reload asked for earlier waits for it.
+    if (!r.reloader) await new Promise<void>((resolve) => setImmediate(resolve));
+    const names = new Set<string>();
+    const collect = (e: RotatedEvent) => e.names.forEach((n) => names.add(n));
+    r.on('rotated', collect);
+    try {
+      await r.reloader?.();
+    } finally {
+      r.off('rotated', collect);
+    }
+    return { names: [...names].sort(), state: r.state };
+  }
+
+  state(): RuntimeState {
+    return runtime().state;
   }
 
   reveal(name: string): string {

@@ -32,6 +32,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   const program = new Command('vc-secrets')
     .description('Operate @valuecanvas/secrets: check and diagnose a configuration, rotate tenant secrets, verify audit logs, check Kubernetes manifests.')
     .option('--json', 'machine-readable output')
+    .version((require('../../package.json') as { version: string }).version, '-V, --version', 'print the version')
     .exitOverride()
     .showHelpAfterError();
   const run = async (fn: (json: boolean) => number | Promise<number>) => {
@@ -40,7 +41,11 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   program
     .command('check')
     .description('Load the configured sources (SECRETS_SOURCE, SECRETS_SCHEMA, ... as the preload) and validate them without starting an app. Exit 0, 78 or 69.')
-    .action(() => run((json) => checkCommand(createOut({ json }))));
+    .option('--source <uris>', 'source URIs, as SECRETS_SOURCE (overrides it)')
+    .option('--schema <file>', 'the convict schema module, as SECRETS_SCHEMA (overrides it)')
+    .action((opts: { source?: string; schema?: string }) =>
+      run((json) => checkCommand(createOut({ json }), { ...process.env, ...(opts.source !== undefined ? { SECRETS_SOURCE: opts.source } : {}), ...(opts.schema !== undefined ? { SECRETS_SCHEMA: opts.schema } : {}) })),
+    );
   program
     .command('doctor')
     .description('Report RLIMIT_MEMLOCK vs what the schema needs, core dump settings, mount layout and permissions, provider reachability and auth, clock skew; each finding with a fix.')

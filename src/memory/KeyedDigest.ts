@@ -17,10 +17,18 @@ export class KeyedDigest {
   readonly #key: Buffer;
   readonly #out: Buffer;
 
-  constructor() {
+  /**
+   * @param keyMaterial Optional deployment key (at least 16 bytes): replicas given the same material compute the
+   *   same digests, so versions compare across them; without it the key is random per process.
+   */
+  constructor(keyMaterial?: Uint8Array) {
     this.#sodium = loadSodium();
     this.#key = this.#sodium.sodium_malloc(this.#sodium.crypto_generichash_KEYBYTES);
-    this.#sodium.randombytes_buf(this.#key);
+    if (keyMaterial) {
+      if (keyMaterial.length < 16) throw new RangeError('the digest key material must be at least 16 bytes');
+      // Domain-separated, so the same material used elsewhere gives an unrelated key here.
+      this.#sodium.crypto_generichash_batch(this.#key, [Buffer.from('vc-secrets version key\0'), keyMaterial]);
+    } else this.#sodium.randombytes_buf(this.#key);
     this.#out = Buffer.alloc(32);
   }
 

@@ -1,7 +1,10 @@
+import * as fs from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
+import { ConfigError } from '../errors/ConfigError';
 import { isSecretsError } from '../errors/SecretsError';
 import type { ValidationProblem } from '../errors/ValidationError';
 import { configureLogger, getLogger } from '../log/createLogger';
+import { splitSchema } from '../config/SettingsModel';
 import { loadSchema } from '../schema/loadSchema';
 import { isSecretProperty, SchemaValidator } from '../schema/SchemaValidator';
 import type { SecretsSchema } from '../schema/SecretsSchema';
@@ -48,7 +51,7 @@ export function runPreload(env: NodeJS.ProcessEnv = process.env): SecretsRuntime
   if (envKeys.length > 0) log().warn({ keys: envKeys }, 'development: secrets taken from environment variables (refused in production)');
   if (removedEnvKeys.length > 0) log().warn({ keys: removedEnvKeys }, 'production: environment variables named like secrets were removed from process.env (never read); stop setting them: /proc/<pid>/environ keeps the initial copy');
   if (settings.isProduction) {
-    const ignored = runtime.validator.names.filter((n) => env[n] !== undefined);
+    const ignored = runtime.validator.names.filter((n) => env[n] !== undefined && runtime.settingsModel?.kind(n) !== 'setting');
     if (ignored.length > 0) log().warn({ names: ignored }, 'production: environment variables named like secrets are ignored; remove them from the environment');
   }
   for (const f of failovers) log().warn({ failover: f }, 'primary source unavailable at start; loaded from its failover');
@@ -87,14 +90,25 @@ export function loadSecretsSync(env: NodeJS.ProcessEnv): LoadedSecrets {
   // 3.
   const schema = loadSchema(settings.schemaPath);
   const removedEnvKeys = settings.isProduction ? removeSecretVariables(schema, env) : [];
-  const validator = new SchemaValidator(schema);
+  // Settings read their `env` keys here (in every mode); the guard above removed only secrets' variables.
+  const parts = splitSchema(schema, env);
+  const validator = new SchemaValidator(parts.flat);
+  // Every slab that cannot be locked reports; the operator needs to hear it once, as one plain line.
+  let hasWarnedLock = false;
+  const versionKey = settings.versionKeyFile ? readVersionKey(settings.versionKeyFile) : undefined;
   const runtime = new SecretsRuntime(validator, {
+    ...(versionKey ? { digestKey: versionKey } : {}),
     shouldRequireLock: settings.shouldRequireMlock,
-    onLockFailure: (info) =>
-      getLogger().warn({ code: 'E_MEMLOCK', bytes: info.bytes, lockedBytes: info.lockedBytes }, 'secure memory could not be locked (RLIMIT_MEMLOCK): secrets may be swapped. Raise the memlock limit (ulimit -l) or set SECRETS_REQUIRE_MLOCK=1 to refuse to start.'),
-  });
+    onLockFailure: () => {
+      if (hasWarnedLock) return;
+      hasWarnedLock = true;
+      process.stderr.write('@valuecanvas/secrets: warning: secure memory could not be locked (RLIMIT_MEMLOCK), so secrets may be swapped to disk. Raise the memlock limit (ulimit -l, or the container runtime\'s memlock ulimit), or set SECRETS_REQUIRE_MLOCK=1 to refuse to start instead.\n');
+    },
+  }, parts.settings);
+  versionKey?.fill(0); // the digest holds its own derived key in locked memory
+  runtime.graceMs = settings.graceMs;
   const splits = splitsOf(schema);
-  const candidate = loadCandidateSync(settings.sources, validator.names, runtime.arena, { ...candidateOptionsOf(settings, env), splits });
+  const candidate = loadCandidateSync(settings.sources, runtime.sourceNames, runtime.arena, { ...candidateOptionsOf(settings, env), splits });
   // 4.
   runtime.apply(candidate.values, candidate.problems);
   return { runtime, settings, envKeys: candidate.envKeys, failovers: candidate.failovers, splits, removedEnvKeys };
@@ -155,7 +169,24 @@ function reasonOf(error: unknown): string {
   return error.message.replace(/^SECRETS_[A-Z_]+: /, '');
 }
 
+/** The deployment's version key: read once; the caller zeroes it once the digest derived its own key. */
+function readVersionKey(file: string): Buffer {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (error) {
+    throw new ConfigError(`SECRETS_VERSION_KEY_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}). Mount the deployment's version key there, or unset it.`);
+  }
+  if (bytes.length < 16) {
+    bytes.fill(0);
+    throw new ConfigError(`SECRETS_VERSION_KEY_FILE: ${file} holds ${bytes.length} bytes; use at least 16 random bytes (e.g. head -c 32 /dev/urandom), the same for every replica.`);
+  }
+  return bytes;
+}
+
 function isPackageManager(script: string | undefined): boolean {
   if (!script) return false;
-  return /(^|[/\\])(npm-cli|npx-cli|npm|npx|yarn|yarn\.js|pnpm|pnpm\.cjs|corepack)(\.c?js)?$/.test(script) || /[/\\]node_modules[/\\](npm|corepack|pnpm|yarn)[/\\]/.test(script);
+  // vc-secrets too: the operator CLI runs in the app container under the same NODE_OPTIONS (doctor is needed
+  // exactly when the preload refuses to start) and loads what it checks itself.
+  return /(^|[/\\])(npm-cli|npx-cli|npm|npx|yarn|yarn\.js|pnpm|pnpm\.cjs|corepack|vc-secrets)(\.c?js)?$/.test(script) || /[/\\]node_modules[/\\](npm|corepack|pnpm|yarn)[/\\]/.test(script);
 }

@@ -28,7 +28,7 @@ export function startRefresh(runtime: SecretsRuntime, settings: PreloadSettings,
     try {
       // Mounts and env: are re-read; provider values are carried over (the poller refreshes those), so a file
       // change never blocks on a backend.
-      const candidate = loadCandidateSync(settings.sources, runtime.validator.names, runtime.arena, { ...candidateOptionsOf(settings, env), kinds: ['file', 'env'] });
+      const candidate = loadCandidateSync(settings.sources, runtime.sourceNames, runtime.arena, { ...candidateOptionsOf(settings, env), kinds: ['file', 'env'] });
       const providerLabels = new Set(settings.sources.flatMap((s) => (s.kind === 'provider' ? sourceLabels(s) : [])));
       const settled = new Set([...candidate.values.keys(), ...candidate.problems.map((p) => p.name)]);
       for (const [name, v] of runtime.snapshot?.values ?? []) {
@@ -36,10 +36,12 @@ export function startRefresh(runtime: SecretsRuntime, settings: PreloadSettings,
       }
       lastFailure = undefined;
       const outcome = runtime.apply(candidate.values, candidate.problems);
+      if (outcome.kind === 'unchanged' && runtime.state.status === 'degraded') runtime.setStatus('loaded');
       if (outcome.kind === 'rotated') log.info({ names: outcome.names, reason }, 'secrets rotated');
       else if (outcome.kind === 'rejected' && !outcome.isRepeat) log.error({ problems: outcome.problems, reason }, 'rotation rejected; the last good secrets stay in force');
     } catch (error) {
       const e = error as { code?: string; message?: string };
+      runtime.setStatus('degraded', `${e.code ?? 'E_INTERNAL'}: sources could not be re-read`);
       if (e.message === lastFailure) return;
       lastFailure = e.message;
       runtime.emit('rejected', { names: [], reason: e.message ?? 'read failed', problems: [] });
@@ -48,6 +50,10 @@ export function startRefresh(runtime: SecretsRuntime, settings: PreloadSettings,
   };
   const poller = new ProviderPoller(runtime, settings.sources, { intervalMs: settings.pollMs, env, ...(splits ? { splits } : {}) });
   poller.start();
+  runtime.reloader = async () => {
+    reload('secrets.reload()');
+    if (settings.sources.some((s) => s.kind === 'provider')) await poller.pollOnce();
+  };
   const watchers: MountWatcher[] = [];
   const armed: Promise<void>[] = [];
   if (settings.shouldWatch) {

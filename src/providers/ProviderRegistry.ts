@@ -37,7 +37,7 @@ export class ProviderRegistry {
   factoryFor(uri: URL): ProviderFactory {
     const loader = this.#loaders.get(normalise(uri.protocol));
     if (!loader) {
-      throw new ConfigError(`Unknown secrets source scheme "${uri.protocol}". Known: ${this.schemes().map((s) => s + ':').join(', ')}.`);
+      throw new ConfigError(`Unknown secrets source scheme "${uri.protocol}". Known: file: (a mount, or an absolute or ./relative path), env: (development only), ${this.schemes().map((s) => s + ':').join(', ')}.`);
     }
     return loader();
   }

@@ -2,14 +2,32 @@ import type { SecretsRuntime } from './SecretsRuntime';
 
 const SLOT = Symbol.for('@valuecanvas/secrets.runtime');
 
+/** The one mutable cell every copy of this package in the process shares. */
+interface Holder {
+  runtime: SecretsRuntime | undefined;
+}
+
 /**
- * The process-wide runtime lives on `globalThis` under a registered symbol, so the preload and the app share it
- * even when they resolve different copies of this package.
+ * The process-wide runtime lives in a holder on the `process` object under a registered symbol, so the preload
+ * and the app share it even when they resolve different copies of this package, and even from another module
+ * registry or realm: Jest runs each test file in a fresh vm context with its own `globalThis`, but gives it a
+ * copy of `process` whose symbol-keyed properties are the same references, so the holder (and the runtime it
+ * holds) is the same object there.
  */
+function holder(): Holder {
+  const p = process as unknown as Record<symbol, Holder | undefined>;
+  let h = p[SLOT];
+  if (!h) {
+    h = { runtime: undefined };
+    Object.defineProperty(p, SLOT, { value: h, enumerable: false, configurable: true, writable: false });
+  }
+  return h;
+}
+
 export function getRuntime(): SecretsRuntime | undefined {
-  return (globalThis as Record<symbol, SecretsRuntime | undefined>)[SLOT];
+  return holder().runtime;
 }
 
 export function setRuntime(runtime: SecretsRuntime | undefined): void {
-  (globalThis as Record<symbol, SecretsRuntime | undefined>)[SLOT] = runtime;
+  holder().runtime = runtime;
 }

@@ -4,7 +4,8 @@ import { displayUri, type SourceSpec } from './SourceSpec';
 
 /**
  * Parse SECRETS_SOURCE: comma-separated source URIs in priority order; `A|B` makes B the failover of A (used only
- * while A is unavailable). Forms: `file:///abs/dir` (or a bare absolute path), `env:` / `env:?prefix=APP_`, and
+ * while A is unavailable). Forms: `file:///abs/dir` (or a bare absolute path, or `./dir` / `../dir` resolved from the
+ * working directory), `env:` / `env:?prefix=APP_`, and
  * provider URIs (`aws://`, `vault://`, `openbao://`, `azure://`; see the README).
  *
  * @example
@@ -34,11 +35,17 @@ export function parseSources(value: string | undefined): SourceSpec[] {
 
 function parseOne(item: string): SourceSpec {
   if (item.startsWith('/')) return { kind: 'file', uri: `file://${item}`, dir: path.resolve(item) };
+  // A relative directory is resolved from the working directory (the service's, which the log then names).
+  if (/^\.\.?([/\\]|$)/.test(item)) {
+    const dir = path.resolve(item);
+    return { kind: 'file', uri: `file://${dir}`, dir };
+  }
+  if (/^file:(?!\/\/)/i.test(item)) throw new ConfigError(`SECRETS_SOURCE: "${safe(item)}" is not a file URI this library reads: use file:///absolute/dir, or a path (/abs/dir or ./relative/dir, resolved from the working directory).`);
   let url: URL;
   try {
     url = new URL(item);
   } catch {
-    throw new ConfigError(`SECRETS_SOURCE: "${safe(item)}" is not a URI. Use file:///dir, env:, aws://, vault://, openbao:// or azure://.`);
+    throw new ConfigError(`SECRETS_SOURCE: "${safe(item)}" is not a URI or path. Use file:///dir, /abs/dir, ./relative/dir (from the working directory), env:, aws://, vault://, openbao:// or azure://.`);
   }
   if (url.username || url.password) {
     throw new ConfigError(`SECRETS_SOURCE: credentials are not allowed in a source URI (${url.protocol}). Use the provider's standard credential settings.`);

@@ -25,11 +25,14 @@ export class Snapshot {
   readonly id: number;
   readonly values: ReadonlyMap<string, StoredSecret>;
   readonly loadedAt: Date;
+  /** The settings (non-secret schema properties), coerced and frozen; swapped together with the values. */
+  readonly settings: Readonly<Record<string, unknown>>;
 
-  constructor(values: ReadonlyMap<string, StoredSecret>) {
+  constructor(values: ReadonlyMap<string, StoredSecret>, settings: Readonly<Record<string, unknown>> = {}) {
     this.id = Snapshot.#nextId++;
     this.values = values;
     this.loadedAt = new Date();
+    this.settings = settings;
   }
 
   /** Names whose digest differs between `this` and `next` (added, removed or changed). */

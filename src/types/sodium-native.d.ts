@@ -14,5 +14,6 @@ declare module 'sodium-native' {
   export const crypto_generichash_BYTES: number;
   export const crypto_generichash_KEYBYTES: number;
   export function crypto_generichash(out: Uint8Array, input: Uint8Array, key?: Uint8Array): void;
+  export function crypto_generichash_batch(out: Uint8Array, inputs: Uint8Array[], key?: Uint8Array): void;
   export function crypto_hash_sha256(out: Uint8Array, input: Uint8Array): void;
 }

@@ -89,7 +89,8 @@ t.test('Function: loadSchema / checkSchema', async (t) => {
   t.throws(() => checkSchema({ '../etc': { default: null } }), { message: /not allowed/ });
   t.throws(() => checkSchema({ '..data': { default: null } }), { message: /not allowed/ });
   t.throws(() => checkSchema({ 'a/b': { default: null } }), { message: /not allowed/ });
-  t.throws(() => checkSchema({ group: { inner: { default: null } } }), { message: /needs a "default"/ });
+  t.throws(() => checkSchema({ group: { inner: { default: null, sensitive: true } } }), { message: /secret inside a group/ });
+  t.doesNotThrow(() => checkSchema({ group: { inner: { default: null } } }), 'a nested group of settings');
 });
 
 t.test('Class: SchemaValidator: schema errors a user can act on', async (t) => {

@@ -1,0 +1,3 @@
+'use strict';
+/* global test, expect */
+require('./appCases.js')({ test, expect });
