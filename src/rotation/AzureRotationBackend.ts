@@ -23,10 +23,12 @@ export const AZURE_ROTATION_TAGS = {
   promotedAt: 'vc-promoted-at',
   /** The stored rotation policy (carried from version to version). */
   policy: 'vc-rotation',
+  /** On a version written by restoreLatest: the version whose value it copies. */
+  copyOf: 'vc-copy-of',
 } as const;
 const T = AZURE_ROTATION_TAGS;
 /** Tags that describe one version and are never carried over to the next. */
-const OWN_TAGS = new Set<string>([T.state, T.rotationId, T.previous, T.promotedAt, 'vc-token', 'vc-written-at']);
+const OWN_TAGS = new Set<string>([T.state, T.rotationId, T.previous, T.promotedAt, T.copyOf, 'vc-token', 'vc-written-at']);
 
 /** The policy tag's value once a policy was removed. */
 const POLICY_OFF = 'off';
@@ -52,7 +54,11 @@ interface StagedNative {
  *   is still the one it started from and no other live pending version is older (by `createdOn`, then version id).
  *   Of rotations that overlap, every one sees the earliest, so exactly one promotes;
  * - promote: one update of the new version's tags (state tag removed, `vc-previous`, `vc-promoted-at` added);
- * - undo / discard: disable the version; retire: disable it and tag it `vc-state=retired`.
+ * - undo / discard: disable the version; retire: disable it and tag it `vc-state=retired`;
+ * - restoreLatest (after a failure or a lost race): Azure serves the newest version as "latest" to every other
+ *   reader, and a disabled one is refused (403), so when the newest version is a disabled one and no rotation is
+ *   in progress, the current value is written again as the newest version (tagged `vc-copy-of`, with the current
+ *   version's previous, promotion time and policy) and the version it copies retired.
  * Limit: Azure serves the newest version as "latest" to every other reader (CSI driver, portal) while it is pending.
  *
  * @example
@@ -177,6 +183,39 @@ export class AzureRotationBackend implements RotationBackend {
     tags[T.policy] = text ?? POLICY_OFF;
     await io.beforeWrite();
     await this.#client.updateVersion(path, current.version, { tags });
+  }
+
+  async restoreLatest(path: string, io: RotationIo): Promise<string | undefined> {
+    const props = await this.#client.listVersionProperties(path);
+    const current = props.find(isCurrent);
+    const newest = props[0];
+    if (!current || !newest || newest === current || newest.enabled) return undefined;
+    // A live pending version is a rotation in progress: it promotes (then restores after itself) or fails (same).
+    if (props.some((p) => p.enabled && p.tags[T.state] === 'pending')) return undefined;
+    const before = describe(path, props);
+    const tags: Record<string, string> = { ...carried(current.tags), [T.copyOf]: current.version };
+    const previous = current.tags[T.previous] ?? before.previous?.version;
+    if (previous !== undefined) tags[T.previous] = previous;
+    const since = current.tags[T.promotedAt] ?? (before.currentSince ? String(before.currentSince.getTime()) : undefined);
+    if (since !== undefined) tags[T.promotedAt] = since;
+    // 1. The current value again, as the newest version (no state tag: current for this library too).
+    const fetched = await this.#client.get(path, { version: current.version });
+    let written: { version: string };
+    try {
+      await io.beforeWrite();
+      written = await this.#client.putTagged(path, fetched.value, tags);
+    } finally {
+      fetched.value.fill(0);
+    }
+    // 2. Retire the copied version, and copies written at the same time by other processes that sort before ours
+    //    (the newest copy stays current on every reader, so all agree).
+    const after = await this.#client.listVersionProperties(path);
+    const mine = after.findIndex((p) => p.version === written.version);
+    const copied = after.findIndex((p) => p.version === current.version);
+    if (mine >= 0 && copied > mine) {
+      for (const p of after.slice(mine + 1, copied + 1).filter(isCurrent)) await this.#retireVersion(path, p.version, { ...before, native: { props: after } satisfies AzureNative }, io);
+    }
+    return written.version;
   }
 
   async #retireVersion(path: string, version: string, state: RotationState, io: RotationIo): Promise<void> {

@@ -61,6 +61,14 @@ export interface RotationBackend {
   retire(path: string, state: RotationState, io: RotationIo): Promise<void>;
   /** Make an existing version current in place (AWS). Absent: roll back by writing a copy as a new version. */
   switchCurrent?(path: string, target: string, state: RotationState, io: RotationIo): Promise<void>;
+  /**
+   * After a failure: when the version the backend itself serves as "latest" (what readers that know nothing of
+   * rotation read: `vault kv get`, Vault Agent, the CSI providers, Azure's `getSecret`) is an unreadable one left
+   * by an undo (destroyed or disabled) and no rotation is in progress, write a copy of the current value as the
+   * newest version and make it current (the version it copies is retired). Returns the new current version, or
+   * undefined when nothing was needed. Absent: the backend's own default read is always the current version (AWS).
+   */
+  restoreLatest?(path: string, io: RotationIo): Promise<string | undefined>;
   /** Store (or with undefined remove) the policy text with the secret. */
   writePolicy(path: string, text: string | undefined, state: RotationState | undefined, io: RotationIo): Promise<void>;
 }

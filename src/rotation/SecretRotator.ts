@@ -227,7 +227,13 @@ export class SecretRotator {
       await report.event({ step, outcome: 'ok', version: staged.version }, mark);
     } catch (error) {
       await report.failed(step, mark, error, staged?.version);
-      let outcome = staged === undefined ? `nothing was staged; version ${base.version} is still current.` : await this.#undo(path, staged, state, io, report);
+      let outcome: string;
+      if (staged !== undefined) outcome = await this.#undo(path, staged, state, io, report);
+      else if (step === 'stage' || isDiscarded(report)) {
+        // A write whose answer was lost may have been discarded, or a crashed rotation's version was: either can
+        // leave the backend's own latest version unreadable.
+        outcome = await this.#restoreLatest(path, io, report, `nothing was staged; version ${base.version} is still current.`);
+      } else outcome = `nothing was staged; version ${base.version} is still current.`;
       if (isApplied) outcome += ' ' + (await this.#restoreApplier(path, state, lent, options, report));
       throw rotationError(path, step, error, outcome);
     } finally {
@@ -618,10 +624,28 @@ export class SecretRotator {
     try {
       await this.#backend.undo(path, staged, before, io);
       await report.safe({ step: 'rollback', outcome: 'ok', version: staged.version }, mark);
-      return `rolled back: version ${staged.version} was discarded and version ${before.current?.version} is current.`;
     } catch (error) {
       await report.failed('rollback', mark, error, staged.version);
       return `the rollback failed too (${isSecretsError(error) ? error.code : 'E_UNEXPECTED'}): version ${staged.version} may be left pending; the next rotation discards it once it is stale.`;
+    }
+    return this.#restoreLatest(path, io, report, `rolled back: version ${staged.version} was discarded and version ${before.current?.version} is current.`);
+  }
+
+  /**
+   * After an undo: make the backend's own "latest" version readable again with the current value, for readers
+   * that know nothing of rotation (Vault and Azure write a copy; AWS needs nothing). Returns the outcome sentence.
+   */
+  async #restoreLatest(path: string, io: RotationIo, report: StepReporter, outcome: string): Promise<string> {
+    if (!this.#backend.restoreLatest) return outcome;
+    const mark = performance.now();
+    try {
+      const copy = await this.#backend.restoreLatest(path, io);
+      if (copy === undefined) return outcome;
+      await report.safe({ step: 'rollback', outcome: 'ok', version: copy, reason: 'latest-restored' }, mark);
+      return `${outcome.replace(/ is (still )?current\.$/, '')}'s value is current, written again as the backend's latest version ${copy}.`;
+    } catch (error) {
+      await report.failed('rollback', mark, error);
+      return `${outcome} Writing the current value again as the backend's latest version failed (${isSecretsError(error) ? error.code : 'E_UNEXPECTED'}): readers that take the latest version may get no value until the next rotation.`;
     }
   }
 
@@ -646,6 +670,11 @@ const DEFAULT_GENERATOR = randomBytesGenerator({ bytes: 32, encoding: 'base64' }
 
 function checkAbort(signal: AbortSignal | undefined, path: string): void {
   if (signal?.aborted) throw new RotationError('stage', `Rotation of "${path}" was aborted by the caller.`);
+}
+
+/** Whether step 0 discarded a crashed rotation's pending version. */
+function isDiscarded(report: StepReporter): boolean {
+  return report.events.some((e) => e.step === 'rollback' && e.reason === 'stale-pending');
 }
 
 function nameOf(error: unknown): string {

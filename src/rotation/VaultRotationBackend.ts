@@ -42,7 +42,10 @@ interface VaultNative {
  *   `cas = latest`, so of two concurrent rotations exactly one creates the next version (KV's check-and-set); a
  *   retried write whose first answer was lost is recognised by comparing digests of the stored and generated values;
  * - promote: one `PATCH metadata` moving the pin and recording previous version and time;
- * - undo: pin back (if it moved), destroy the staged version; retire: soft-delete the previous version.
+ * - undo: pin back (if it moved), destroy the staged version; retire: soft-delete the previous version;
+ * - restoreLatest (after a failure): the destroyed staged version is KV's latest, which plain KV readers read, so
+ *   the current value is written again with `cas = latest` as the newest version, the pin moved onto it (with
+ *   the previous version and promotion time kept) and the version it copies soft-deleted.
  *
  * @example
  * ```ts
@@ -150,6 +153,41 @@ export class VaultRotationBackend implements RotationBackend {
   async writePolicy(path: string, text: string | undefined, _state: RotationState | undefined, io: RotationIo): Promise<void> {
     await io.beforeWrite();
     await this.#client.patchMetadata(path, { [K.policy]: text ?? null });
+  }
+
+  async restoreLatest(path: string, io: RotationIo): Promise<string | undefined> {
+    const meta = await this.#client.readMetadata(path);
+    if (meta === undefined) return undefined;
+    const state = describe(path, this.scheme, meta);
+    const latest = meta.latestVersion;
+    if (!state.current || Number(state.current.version) === latest) return undefined;
+    const top = meta.versions.get(latest);
+    // A live version above the current one is a rotation in progress: it promotes it or restores after itself.
+    if (top && !top.deleted && !top.destroyed) return undefined;
+    // 1. The current value again, as the newest version; a check-and-set conflict means someone else wrote.
+    const fetched = await this.#client.get(path, { version: state.current.version });
+    try {
+      await io.beforeWrite();
+      await this.#client.writeVersion(path, fetched.value, latest);
+    } catch (error) {
+      if (isSecretsError(error) && error.code === ConflictError.code) return undefined;
+      throw error;
+    } finally {
+      fetched.value.fill(0);
+    }
+    // 2. Make the copy current, keeping what was previous and when the copied value became current (grace).
+    const copy = String(latest + 1);
+    await io.beforeWrite();
+    await this.#client.patchMetadata(path, {
+      [CURRENT_PIN_KEY]: copy,
+      [K.promoted]: copy,
+      [K.promotedAt]: state.currentSince ? String(state.currentSince.getTime()) : null,
+      [K.previous]: state.previous?.version ?? null,
+    });
+    // 3. The copied version holds the same value: retire it so it does not outlive the copy's retirement.
+    await io.beforeWrite();
+    await this.#client.delete(path, { versions: [state.current.version] });
+    return copy;
   }
 
   /** Whether version `version` exists and holds exactly `value` (digests compared, never the values). */
