@@ -43,6 +43,10 @@ interface StagedNative {
   tags: Record<string, string>;
   /** Local clock (ms) when the write returned. */
   returnedAt: number;
+  /** Set by confirm: versions newer than ours exist (concurrent rotations that will yield), so ours is not "latest". */
+  isOvertaken?: boolean;
+  /** Local clock (ms) of confirm's listing. */
+  confirmedAt?: number;
 }
 
 /**
@@ -131,6 +135,11 @@ export class AzureRotationBackend implements RotationBackend {
     if (current?.version !== currentOf(state, path)) throw new ConflictError(`Rotation of "${path}": another rotation promoted a new version first.`);
     const earlier = props.find((p) => p.enabled && p.tags[T.state] === 'pending' && p.tags[T.rotationId] !== staged.attempt && before(p, own));
     if (earlier) throw new ConflictError(`Rotation of "${path}": another rotation staged version ${earlier.version} first.`);
+    const native = staged.native as StagedNative | undefined;
+    if (native) {
+      native.isOvertaken = props.indexOf(own) > 0;
+      native.confirmedAt = io.now();
+    }
   }
 
   adopt(pending: RotationVersion, state: RotationState): StagedVersion {
@@ -151,6 +160,12 @@ export class AzureRotationBackend implements RotationBackend {
     tags[T.promotedAt] = String(Math.floor(io.now()));
     await io.beforeWrite();
     await this.#client.updateVersion(path, staged.version, { tags });
+    // Rotations that staged after ours yield and disable their versions, one of which is then Azure's "latest"; the
+    // last of them to finish restores it unless ours was still pending then. That can only have happened if one
+    // was listed by confirm, or if a whole settle wait passed since (a later one confirmed meanwhile): then restore
+    // here (one listing; nothing else when ours is the newest). Best effort: the promotion stands either way.
+    const native = staged.native as StagedNative | undefined;
+    if (native?.isOvertaken !== false || io.now() - (native.confirmedAt ?? 0) >= this.#settleMs) await this.restoreLatest(path, io).catch(() => undefined);
   }
 
   async undo(path: string, staged: StagedVersion, _before: RotationState, io: RotationIo): Promise<void> {
@@ -165,7 +180,10 @@ export class AzureRotationBackend implements RotationBackend {
   }
 
   async retireAfterPromote(path: string, before: RotationState, isPreviousToo: boolean, io: RotationIo): Promise<string[]> {
-    const versions = [...(before.previous?.isReadable ? [before.previous.version] : []), ...(isPreviousToo ? [currentOf(before, path)] : [])];
+    // Duplicate copies left by concurrent restoreLatest calls: same value as the version that is now previous.
+    const current = currentOf(before, path);
+    const strays = (before.native as AzureNative).props.filter((p) => isCurrent(p) && p.tags[T.copyOf] !== undefined && p.version !== current && p.version !== before.previous?.version);
+    const versions = [...(before.previous?.isReadable ? [before.previous.version] : []), ...(isPreviousToo ? [current] : []), ...strays.map((p) => p.version)];
     for (const version of versions) await this.#retireVersion(path, version, before, io);
     return versions;
   }
@@ -188,8 +206,12 @@ export class AzureRotationBackend implements RotationBackend {
   async restoreLatest(path: string, io: RotationIo): Promise<string | undefined> {
     const props = await this.#client.listVersionProperties(path);
     const current = props.find(isCurrent);
-    const newest = props[0];
-    if (!current || !newest || newest === current || newest.enabled) return undefined;
+    if (!current) return undefined;
+    // Azure's "latest" is the version created last; createdOn has one-second resolution, so a discarded pending
+    // version created in the same second as the current one may be it.
+    const createdAt = current.createdAt?.getTime() ?? 0;
+    const isShadowed = props.some((p) => p !== current && !p.enabled && p.tags[T.state] !== 'retired' && (p.createdAt?.getTime() ?? 0) >= createdAt);
+    if (!isShadowed) return undefined;
     // A live pending version is a rotation in progress: it promotes (then restores after itself) or fails (same).
     if (props.some((p) => p.enabled && p.tags[T.state] === 'pending')) return undefined;
     const before = describe(path, props);
@@ -207,14 +229,10 @@ export class AzureRotationBackend implements RotationBackend {
     } finally {
       fetched.value.fill(0);
     }
-    // 2. Retire the copied version, and copies written at the same time by other processes that sort before ours
-    //    (the newest copy stays current on every reader, so all agree).
-    const after = await this.#client.listVersionProperties(path);
-    const mine = after.findIndex((p) => p.version === written.version);
-    const copied = after.findIndex((p) => p.version === current.version);
-    if (mine >= 0 && copied > mine) {
-      for (const p of after.slice(mine + 1, copied + 1).filter(isCurrent)) await this.#retireVersion(path, p.version, { ...before, native: { props: after } satisfies AzureNative }, io);
-    }
+    // 2. Retire the copied version. A copy written in the same second by another process holds the same value and
+    //    may be what Azure serves as latest (it orders by creation, finer than createdOn shows): it stays until
+    //    the next promotion (retireAfterPromote), after which it can no longer be the latest.
+    await this.#retireVersion(path, current.version, before, io);
     return written.version;
   }
 
