@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 
 MOTO_VERSION="${MOTO_VERSION:-5.1.22}"
 HOST=127.0.0.1
-PORT=5000
+PORT="${AWS_PEER_PORT:-5000}"   # another port only for tests of the peer scripts themselves
 STATE=.peers/aws
 VENV="$STATE/venv"
 LOG="$STATE/server.log"
@@ -74,6 +74,7 @@ do_start() {
   # closed for the child so the lock is released when this script exits.
   nohup setsid "$VENV/bin/moto_server" -H "$HOST" -p "$PORT" >"$LOG" 2>&1 </dev/null 9>&- &
   echo $! >"$PIDFILE"
+  record_started aws "$(cat "$PIDFILE")"
   local deadline=$((SECONDS + READY_TIMEOUT_S))
   while [ "$SECONDS" -lt "$deadline" ]; do
     if is_up; then

@@ -13,6 +13,8 @@
 # folder to reinstall.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=lib.sh
+. scripts/peers/lib.sh
 DIR=.peers/azure
 HOST=127.0.0.1
 HTTPS_PORT=8443
@@ -120,6 +122,7 @@ launch() {
       >>"$LOG" 2>&1 </dev/null 9>&- &
   fi
   echo $! >"$PID_FILE"
+  record_started azure "$(cat "$PID_FILE")"
 }
 
 export_ca() {
@@ -132,6 +135,12 @@ export_ca() {
     openssl s_client -connect "$HOST:$HTTPS_PORT" -servername localhost </dev/null 2>/dev/null | openssl x509 -outform PEM >"$CA_PEM.tmp" 2>/dev/null || return 1
   fi
   [ -s "$CA_PEM.tmp" ] && mv "$CA_PEM.tmp" "$CA_PEM"
+}
+
+# The CA of a peer already running (stand-in or Lowkey: /ca.pem on the plain port), if it is a PEM certificate.
+fetch_peer_ca() {
+  curl -fsS --max-time 3 -o "$CA_PEM.peer" "http://$HOST:$HTTP_PORT/ca.pem" 2>/dev/null &&
+    openssl x509 -noout -in "$CA_PEM.peer" 2>/dev/null && mv "$CA_PEM.peer" "$CA_PEM" || { rm -f "$CA_PEM.peer"; return 1; }
 }
 
 running_pid() {
@@ -151,6 +160,9 @@ do_start() {
     if port_busy "$HTTPS_PORT" || port_busy "$HTTP_PORT"; then
       # Something else holds the port: maybe our peer whose CA file was removed; try to export its certificate.
       if [ -s "$IMPL_FILE" ] && export_ca && is_up; then return 0; fi
+      # Or the same kind of peer started from another clone: it serves its CA on the plain port; reuse it only if
+      # it then answers /ping over TLS verified with that CA.
+      if fetch_peer_ca && is_up; then log "reusing the Key Vault peer already running on $HOST:$HTTPS_PORT"; return 0; fi
       log "port $HTTPS_PORT or $HTTP_PORT on $HOST is taken by another process"; return 1
     fi
     launch

@@ -16,3 +16,10 @@ stop_pidfile() {
   fi
   rm -f "$pidfile"
 }
+
+# record_started <name> <pid>: a test run (scripts/with-peers.sh) passes VC_PEERS_STARTED_FILE; a peer script that
+# really launched a server (rather than reusing one that answered) appends "<name> <pid>" so the run stops only that.
+record_started() {
+  [ -n "${VC_PEERS_STARTED_FILE:-}" ] && echo "$1 $2" >>"$VC_PEERS_STARTED_FILE"
+  return 0
+}

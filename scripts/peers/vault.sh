@@ -170,6 +170,7 @@ do_start() {
     >"$LOG" 2>&1 </dev/null 9>&- &
   local pid=$!
   echo "$pid" >"$PIDFILE"
+  record_started vault "$pid"
   rm -f "$CONFIGURED"
   wait_ready "$pid" || return 1
   configure 2>>"$LOG" || { fail_with_log "configuring the dev server failed"; return 1; }

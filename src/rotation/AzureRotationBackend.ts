@@ -137,7 +137,10 @@ export class AzureRotationBackend implements RotationBackend {
     if (earlier) throw new ConflictError(`Rotation of "${path}": another rotation staged version ${earlier.version} first.`);
     const native = staged.native as StagedNative | undefined;
     if (native) {
-      native.isOvertaken = props.indexOf(own) > 0;
+      // Azure's own order within one second (createdOn's resolution) is not visible: any other rotation's version
+      // from the same second or later may be newer than ours.
+      const since = own.createdAt?.getTime() ?? 0;
+      native.isOvertaken = props.some((p) => p !== own && p.tags[T.rotationId] !== undefined && p.tags[T.rotationId] !== staged.attempt && (p.createdAt?.getTime() ?? 0) >= since);
       native.confirmedAt = io.now();
     }
   }

@@ -7,6 +7,7 @@ import t, { type Test } from 'tap';
 import { AtomicWriter } from '../../src/testing/AtomicWriter';
 import { plantValue } from '../helpers/peers';
 import { REQUIRED, ROOT, startService, writeSchema } from '../helpers/service';
+import { stagePackage } from '../helpers/stagedPackage';
 import { tmpdir } from '../helpers/tmp';
 
 function setup(t: Test, count = 8) {
@@ -157,14 +158,19 @@ t.test('as a non-root user: locking works within RLIMIT_MEMLOCK, and failing to 
   const { dir, mount, schema } = setup(t, 4);
   for (const p of [dir, mount]) fs.chmodSync(p, 0o755);
   for (const f of fs.readdirSync(mount)) if (!f.startsWith('..data')) fs.chmodSync(path.join(mount, f), 0o755);
+  // The clone may sit where uid 65534 cannot enter (under /root, in a mode-0700 directory): it loads a staged copy.
+  const pkg = stagePackage(t);
   const run = (memlock: number, extra: Record<string, string>) =>
-    spawnSync('prlimit', [`--memlock=${memlock}:${memlock}`, 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-r', path.join(ROOT, 'register.js'), '-e', "process.stdout.write(require('fs').readFileSync('/proc/self/status','utf8').match(/VmLck:.*/)[0])"], {
+    // env -u NODE_OPTIONS: tap's process tracking puts its own loader (from this clone) into every child's
+    // NODE_OPTIONS, which the other user cannot read either.
+    spawnSync('env', ['-u', 'NODE_OPTIONS', 'prlimit', `--memlock=${memlock}:${memlock}`, 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-r', path.join(pkg, 'register.js'), '-e', "process.stdout.write(require('fs').readFileSync('/proc/self/status','utf8').match(/VmLck:.*/)[0])"], {
       env: { PATH: process.env.PATH, SECRETS_SOURCE: `file://${mount}`, SECRETS_SCHEMA: schema, ...extra },
       encoding: 'utf8',
-      cwd: ROOT,
+      cwd: pkg,
     });
   const ok = run(8 * 1024 * 1024, {});
   t.equal(ok.status, 0, ok.stderr);
+  t.notMatch(ok.stderr, /EACCES|Cannot find module/, 'the other user reaches everything it loads');
   t.match(ok.stdout, /VmLck:\s+[1-9]\d* kB/, 'values are locked');
   const low = run(0, {});
   t.equal(low.status, 0, 'without SECRETS_REQUIRE_MLOCK the service starts');
