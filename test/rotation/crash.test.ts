@@ -14,6 +14,10 @@ async function crashAfter(peer: string, prefix: string, path: string, step: stri
   return { ...(typeof staged?.version === 'string' ? { version: staged.version } : {}), signal: exit.signal, steps: c.lines.filter((l) => l.step).map((l) => `${l.step}:${l.outcome}`) };
 }
 
+// Three real child processes per peer, each starting node with the TypeScript loader: on a loaded machine that
+// alone can take most of the default per-file budget.
+t.setTimeout(300_000);
+
 for (const peer of PEER_NAMES) {
   t.test(`crash in the middle on ${peer}`, async (t) => {
     const prefix = uniquePrefix(`crash-${peer}`);
