@@ -139,8 +139,10 @@ export class AzureRotationBackend implements RotationBackend {
     if (native) {
       // Azure's own order within one second (createdOn's resolution) is not visible: any other rotation's version
       // from the same second or later may be newer than ours.
+      // Versions listed in the state read before staging are older than ours.
       const since = own.createdAt?.getTime() ?? 0;
-      native.isOvertaken = props.some((p) => p !== own && p.tags[T.rotationId] !== undefined && p.tags[T.rotationId] !== staged.attempt && (p.createdAt?.getTime() ?? 0) >= since);
+      const known = new Set((state.native as AzureNative).props.map((p) => p.version));
+      native.isOvertaken = props.some((p) => p !== own && !known.has(p.version) && p.tags[T.rotationId] !== undefined && p.tags[T.rotationId] !== staged.attempt && (p.createdAt?.getTime() ?? 0) >= since);
       native.confirmedAt = io.now();
     }
   }
