@@ -13,8 +13,10 @@ export VC_PEERS_STARTED_FILE="$started"
 stop_started() {
   local name pid
   while read -r name pid; do
-    case "$name" in aws|vault|azure) ;; *) continue ;; esac
-    if [ -n "$pid" ] && [ "$(cat "$root/.peers/$name/server.pid" 2>/dev/null)" = "$pid" ]; then
+    case "$name" in aws|vault|azure|postgres|vault-ha) ;; *) continue ;; esac
+    # aws, vault, azure record their server's pid; postgres and vault-ha (several processes, restarted by the fault
+    # tests) record a run token they also keep in .peers/<name>/run-id.
+    if [ -n "$pid" ] && { [ "$(cat "$root/.peers/$name/server.pid" 2>/dev/null)" = "$pid" ] || [ "$(cat "$root/.peers/$name/run-id" 2>/dev/null)" = "$pid" ]; }; then
       echo "with-peers: stopping the $name peer this run started (pid $pid)" >&2
       bash "$root/scripts/peers.sh" stop "$name" || true
     fi

@@ -23,3 +23,13 @@ record_started() {
   [ -n "${VC_PEERS_STARTED_FILE:-}" ] && echo "$1 $2" >>"$VC_PEERS_STARTED_FILE"
   return 0
 }
+
+# record_started_token <name>: like record_started, for a peer of several processes: a fresh token goes to
+# .peers/<name>/run-id and to the run's list, so scripts/with-peers.sh stops it only if this run started it.
+record_started_token() {
+  [ -n "${VC_PEERS_STARTED_FILE:-}" ] || return 0
+  local token="run-$$-$RANDOM$RANDOM"
+  mkdir -p ".peers/$1"
+  echo "$token" >".peers/$1/run-id"
+  echo "$1 $token" >>"$VC_PEERS_STARTED_FILE"
+}

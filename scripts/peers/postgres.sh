@@ -84,6 +84,7 @@ do_start() {
     -o "-h $HOST -p $PORT -k $data -c max_connections=200 -c password_encryption=scram-sha-256" start >>"$LOG" 2>&1 9>&- \
     || { cat "$data/server.log" >>"$LOG" 2>/dev/null || true; fail_with_log "pg_ctl start failed"; return 1; }
   is_up || { fail_with_log "postgres not ready on $HOST:$PORT"; return 1; }
+  record_started_token postgres
 }
 
 do_stop() {
@@ -93,7 +94,7 @@ do_stop() {
   [ -n "$data" ] && [ -f "$data/PG_VERSION" ] || return 0
   as_pg "$bin/pg_ctl" -D "$data" -m fast -w -t 30 stop >>"$LOG" 2>&1 || true
   rm -rf "$data"
-  rm -f "$STATE/datadir"
+  rm -f "$STATE/datadir" "$STATE/run-id"
 }
 
 do_status() {

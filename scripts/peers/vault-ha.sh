@@ -247,11 +247,13 @@ do_start() {
   configure || { fail_with_logs "configuring the cluster failed"; return 1; }
   wait_voters || return 1
   date -u +%FT%TZ >"$CONFIGURED"
+  record_started_token vault-ha
 }
 
 do_stop() {
   local n
   for n in "${NODES[@]}"; do stop_pidfile "$(pidfile "$n")" bao; done
+  rm -f "$STATE/run-id"
 }
 
 do_status() {
