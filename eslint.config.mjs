@@ -14,7 +14,7 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    // require() is deliberate in src/: heavy modules (SDKs, pino, chokidar, convict) load lazily, only when used.
+    // require() is deliberate in src/: heavy modules (SDKs, pino, convict) load lazily, only when used.
     rules: { 'no-console': 'error', '@typescript-eslint/no-require-imports': 'off' },
   },
   {

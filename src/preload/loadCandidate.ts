@@ -7,14 +7,21 @@ import { deriveValues, objectNameOf, type SecretSplit } from './deriveValues';
 import type { RawValue } from '../store/RawValue';
 import { releaseValues } from '../store/releaseValues';
 
+/** Where a mount's values were read from: the `..data` target for the atomic-writer layout. */
+export interface MountReadAt {
+  dir: string;
+  layout: MountLayout;
+  dataDir: string;
+}
+
 /** A candidate snapshot read from every source, before validation. */
 export interface Candidate {
   values: Map<string, RawValue>;
   problems: ValidationProblem[];
   /** Environment variables that served values (development only). */
   envKeys: string[];
-  /** Layout detected for each mount. */
-  layouts: { dir: string; layout: MountLayout }[];
+  /** Layout detected for each mount, and the directory its values were read from. */
+  layouts: MountReadAt[];
   /** Provider sources that answered through their failover. */
   failovers: string[];
 }
@@ -54,7 +61,7 @@ export function loadCandidateSync(specs: readonly SourceSpec[], names: readonly 
       if (wanted.length === 0) break;
       if (spec.kind === 'file') {
         const read = readMount(spec.dir, wanted, arena, { maxFileBytes: options.maxFileBytes, shouldStripTrailingNewline: options.shouldStripTrailingNewline });
-        candidate.layouts.push({ dir: spec.dir, layout: read.layout });
+        candidate.layouts.push({ dir: spec.dir, layout: read.layout, dataDir: read.dataDir });
         for (const [n, v] of read.values) candidate.values.set(n, v);
         candidate.problems.push(...read.problems);
       } else if (spec.kind === 'env') {

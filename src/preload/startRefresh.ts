@@ -1,11 +1,14 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { getLogger } from '../log/createLogger';
+import { logWithNames } from '../log/summariseNames';
 import type { SecretsRuntime } from '../runtime/SecretsRuntime';
 import { sourceLabels } from '../sources/SourceSpec';
 import { carryOver } from '../store/carryOver';
 import { MountWatcher } from '../watch/MountWatcher';
 import type { SecretSplit } from './deriveValues';
 import { ProviderPoller, type PollOutcome } from './ProviderPoller';
-import { candidateOptionsOf, loadCandidateSync } from './loadCandidate';
+import { candidateOptionsOf, loadCandidateSync, type MountReadAt } from './loadCandidate';
 import type { PreloadSettings } from './settings';
 
 /** Handles to stop refreshing (tests, shutdown). */
@@ -21,7 +24,7 @@ export interface RefreshHandle {
  * After start: watch every mount and re-read the whole candidate on change, feeding it to the runtime's
  * validate-and-swap. Values of non-mount sources are re-read too (cheap for env:, polled for providers).
  */
-export function startRefresh(runtime: SecretsRuntime, settings: PreloadSettings, env: NodeJS.ProcessEnv, splits?: ReadonlyMap<string, SecretSplit>): RefreshHandle {
+export function startRefresh(runtime: SecretsRuntime, settings: PreloadSettings, env: NodeJS.ProcessEnv, splits?: ReadonlyMap<string, SecretSplit>, loadedFrom: readonly MountReadAt[] = []): RefreshHandle {
   const log = getLogger();
   let lastFailure: string | undefined;
   const reload = (reason: string) => {
@@ -37,8 +40,8 @@ export function startRefresh(runtime: SecretsRuntime, settings: PreloadSettings,
       lastFailure = undefined;
       const outcome = runtime.apply(candidate.values, candidate.problems);
       if (outcome.kind === 'unchanged' && runtime.state.status === 'degraded') runtime.setStatus('loaded');
-      if (outcome.kind === 'rotated') log.info({ names: outcome.names, reason }, 'secrets rotated');
-      else if (outcome.kind === 'rejected' && !outcome.isRepeat) log.error({ problems: outcome.problems, reason }, 'rotation rejected; the last good secrets stay in force');
+      if (outcome.kind === 'rotated') logWithNames(log, 'info', 'names', outcome.names, { reason }, 'secrets rotated');
+      else if (outcome.kind === 'rejected' && !outcome.isRepeat) logWithNames(log, 'error', 'problems', outcome.problems, { reason }, 'rotation rejected; the last good secrets stay in force');
     } catch (error) {
       const e = error as { code?: string; message?: string };
       runtime.setStatus('degraded', `${e.code ?? 'E_INTERNAL'}: sources could not be re-read`);
@@ -67,8 +70,10 @@ export function startRefresh(runtime: SecretsRuntime, settings: PreloadSettings,
         onRemount: ({ dir }) => log.warn({ dir }, 'mount remounted (its directory changed device, inode or birth time): watcher re-armed, mount re-read'),
       });
       watchers.push(w);
-      // Re-check once when armed: a change between the load and the watch would otherwise be missed.
-      armed.push(w.start().then(() => reload('watcher armed')));
+      // Re-check once when armed: a change between the load and the watch would otherwise be missed. An
+      // atomic-writer mount whose `..data` still points where it did at load has not changed: no re-read.
+      const at = loadedFrom.find((m) => m.dir === spec.dir);
+      armed.push(w.start().then(() => (at && isUnmoved(at) ? undefined : reload('watcher armed'))));
     }
   }
   void Promise.all(armed).then(() => {
@@ -82,4 +87,14 @@ export function startRefresh(runtime: SecretsRuntime, settings: PreloadSettings,
       await Promise.all([...watchers.map((w) => w.close()), poller.close()]);
     },
   };
+}
+
+/** Whether an atomic-writer mount still shows the data dir it was read from (no swap since). */
+function isUnmoved(at: MountReadAt): boolean {
+  if (at.layout !== 'atomic-writer') return false;
+  try {
+    return fs.realpathSync.native(path.join(at.dir, '..data')) === at.dataDir;
+  } catch {
+    return false;
+  }
 }

@@ -193,7 +193,13 @@ export class SecretsRuntime extends EventEmitter {
     // 4. first when nothing failed to read: the same bytes under the same names were validated when the current
     //    snapshot was (validation runs once per snapshot, not on every re-read such as the watcher's first).
     const current = this.#snapshot;
-    if (current && readProblems.length === 0 && this.#isSameContent(current, values)) return this.#unchanged(current, values);
+    if (current && readProblems.length === 0 && this.#isSameContent(current, values)) {
+      // Settings are a function of the same texts (and of the environment read once at start): carried over.
+      const outcome = this.#unchanged(current, values);
+      this.setStatus('loaded');
+      this.#recovered();
+      return outcome;
+    }
     // 2. and 3.
     const problems = [...readProblems];
     const failed = new Set(problems.map((p) => p.name));
@@ -221,13 +227,18 @@ export class SecretsRuntime extends EventEmitter {
     this.#lastRejected = undefined;
     this.setStatus('loaded');
     const outcome = this.#swap(values, resolved?.settings);
+    this.#recovered();
+    return outcome;
+  }
+
+  /** After a valid candidate: `recovered` when the one before was rejected. */
+  #recovered(): void {
     if (this.#rejectedNames) {
       // After the swap, so a listener reading values sees the good snapshot.
       const event: RecoveredEvent = { from: 'rejected', sources: [], names: this.#rejectedNames };
       this.#rejectedNames = undefined;
       this.emit('recovered', event);
     }
-    return outcome;
   }
 
   /** Steps 4-6 of `apply`, for a candidate that passed validation. */
@@ -307,7 +318,7 @@ export class SecretsRuntime extends EventEmitter {
       return stored.version !== (v.version ?? `d:${stored.digest.slice(0, 16)}`);
     });
     if (hasNewIds) {
-      this.#install(this.#build(values));
+      this.#install(this.#build(values, current.settings));
       current.release();
     } else releaseValues(values.values());
     return { kind: 'unchanged' };

@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FSWatcher } from 'chokidar';
 
 /** Options of {@link MountWatcher}. */
 export interface MountWatcherOptions {
@@ -21,11 +20,13 @@ export interface MountWatcherOptions {
 /**
  * Watches a mount directory and calls `onChange` when its content may have changed.
  *
- * 1. chokidar watches the mount directory itself (depth 0), not the visible files: a watch on a file follows
- *    the symlink to the old inode and dies when the old dir is deleted (kubernetes#111947).
- * 2. An event on `..data` is the commit point of a kubelet/CSI atomic write: reload at once (from the raw,
- *    unthrottled fs.watch event). Other `..` names (`..data_tmp`, timestamped dirs) are the writer's scratch:
- *    ignored. Event types are not filtered (a rename shows as rename or change depending on the platform).
+ * 1. `fs.watch` (inotify on Linux) watches the mount directory itself, not the visible files: a watch on a file
+ *    follows the symlink to the old inode and dies when the old dir is deleted (kubernetes#111947). A directory
+ *    watch reports changes of its entries without listing them, so arming costs the same at 10 or 10,000 secrets
+ *    (chokidar, used before, scanned and stat'ed every entry; see docs/decisions/0004-linear-validation.md).
+ * 2. An event on `..data` is the commit point of a kubelet/CSI atomic write: reload at once. Other `..` names
+ *    (`..data_tmp`, timestamped dirs) are the writer's scratch: ignored. Event types are not filtered (a rename
+ *    shows as rename or change depending on the platform).
  * 3. Any other name (per-file renames of the AWS provider, plain dirs): reload after `debounceMs` of quiet.
  * 4. The parent directory is watched for the mount being deleted and recreated: the watcher is re-armed on the
  *    new directory and a reload is triggered.
@@ -40,35 +41,35 @@ export interface MountWatcherOptions {
 export class MountWatcher {
   readonly #dir: string;
   readonly #options: MountWatcherOptions;
-  #watcher: FSWatcher | undefined;
-  #parent: FSWatcher | undefined;
+  #watcher: fs.FSWatcher | undefined;
+  #parent: fs.FSWatcher | undefined;
   #debounce: NodeJS.Timeout | undefined;
   #recheck: NodeJS.Timeout | undefined;
   #identityTimer: NodeJS.Timeout | undefined;
   #identity: string | undefined;
   #isCheckingIdentity = false;
   #isClosed = false;
-  #ready: Promise<void> = Promise.resolve();
 
   constructor(dir: string, options: MountWatcherOptions) {
     this.#dir = path.resolve(dir);
     this.#options = options;
   }
 
-  /** Arm the watchers; resolves when chokidar is ready. */
+  /** Arm the watchers; resolves once they are armed (fs.watch is armed when it returns). */
   start(): Promise<void> {
-    const chokidar = require('chokidar') as typeof import('chokidar');
-    const base = { ignoreInitial: true, persistent: false, followSymlinks: false, atomic: false, depth: 0, ignorePermissionErrors: true } as const;
-    this.#arm(chokidar, base);
+    this.#arm();
     // 4.
     const parent = path.dirname(this.#dir);
     const name = path.basename(this.#dir);
-    this.#parent = chokidar.watch(parent, { ...base, ignored: (p: string) => p !== parent && path.basename(p) !== name });
-    this.#parent.on('addDir', (p) => {
-      if (path.basename(p) !== name || this.#isClosed) return;
-      this.#rearm(chokidar, base, 'mount recreated');
-    });
-    this.#parent.on('error', (e) => this.#options.onError?.(e as Error));
+    try {
+      this.#parent = fs.watch(parent, { persistent: false }, (_event, file) => {
+        if (this.#isClosed || (file !== null && String(file) !== name)) return;
+        this.#onParentEvent();
+      });
+      this.#parent.on('error', (e) => this.#options.onError?.(e));
+    } catch (error) {
+      this.#options.onError?.(error as Error);
+    }
     // 5.
     if (this.#options.recheckMs > 0) {
       this.#recheck = setInterval(() => this.#fire('periodic recheck'), this.#options.recheckMs);
@@ -77,22 +78,20 @@ export class MountWatcher {
     // 6.
     const every = this.#options.remountCheckMs ?? 500;
     if (every > 0) {
-      this.#identityTimer = setInterval(() => void this.#checkIdentity(chokidar, base), every);
+      this.#identityTimer = setInterval(() => void this.#checkIdentity(), every);
       this.#identityTimer.unref();
     }
-    const parentReady = new Promise<void>((resolve) => this.#parent!.once('ready', () => resolve()));
-    return Promise.all([this.#ready, parentReady]).then(() => undefined);
+    return Promise.resolve();
   }
 
-  #rearm(chokidar: typeof import('chokidar'), base: object, reason: string): void {
-    void this.#watcher?.close();
-    this.#arm(chokidar, base);
+  /** Re-arm on the directory there now and reload (twice: the second says the new watch is armed). */
+  #rearm(reason: string): void {
+    this.#arm();
     this.#fire(reason);
-    // Changes between the re-arm and the new watcher's readiness would be missed: read once more when ready.
-    void this.#ready.then(() => this.#fire(`${reason}, watcher ready`));
+    this.#fire(`${reason}, watcher ready`);
   }
 
-  async #checkIdentity(chokidar: typeof import('chokidar'), base: object): Promise<void> {
+  async #checkIdentity(): Promise<void> {
     if (this.#isCheckingIdentity || this.#isClosed) return;
     this.#isCheckingIdentity = true;
     try {
@@ -104,37 +103,61 @@ export class MountWatcher {
         return;
       }
       const wasGone = this.#identity === undefined;
-      this.#rearm(chokidar, base, wasGone ? 'mount reappeared' : 'mount remounted');
+      this.#rearm(wasGone ? 'mount reappeared' : 'mount remounted');
       if (!wasGone) this.#options.onRemount?.({ dir: this.#dir });
     } finally {
       this.#isCheckingIdentity = false;
     }
   }
 
-  #arm(chokidar: typeof import('chokidar'), base: object): void {
+  /**
+   * The mount's entry changed in its parent: deleted, recreated, renamed. Inode numbers are reused at once on
+   * many file systems, so a recreated mount cannot be told by its inode: re-arm on whatever directory is there
+   * now and reload (identical bytes are no rotation).
+   */
+  #onParentEvent(): void {
+    if (!isDirectory(this.#dir)) {
+      this.#watcher?.close();
+      this.#watcher = undefined;
+      this.#identity = undefined;
+      return;
+    }
+    this.#rearm('mount recreated');
+  }
+
+  #arm(): void {
+    this.#watcher?.close();
+    this.#watcher = undefined;
     this.#identity = identityOfSync(this.#dir);
-    // 1.
-    const watcher = chokidar.watch(this.#dir, base);
+    let watcher: fs.FSWatcher;
+    try {
+      // 1.
+      watcher = fs.watch(this.#dir, { persistent: false }, (_event, file) => {
+        if (this.#isClosed || watcher !== this.#watcher) return;
+        const name = file === null ? undefined : String(file);
+        // 2.
+        if (name === '..data') return this.#fire('..data swapped');
+        if (name?.startsWith('..')) return;
+        if (name === undefined) return this.#schedule('mount changed');
+        // Atomic-writer layout: visible names are symlinks that change only around a `..data` swap.
+        if (hasDataLink(this.#dir)) return;
+        // 3.
+        this.#schedule(`${name} changed`);
+      });
+    } catch (error) {
+      // The mount is missing (deleted, not yet recreated): the parent watcher re-arms when it comes back.
+      this.#options.onError?.(error as Error);
+      return;
+    }
     this.#watcher = watcher;
-    watcher.on('all', (_event, file) => {
-      if (this.#isClosed || watcher !== this.#watcher) return;
-      const name = path.basename(file);
-      // 2. `..data` is handled from raw events below; other `..` names are the writer's scratch.
-      if (name.startsWith('..')) return;
-      if (file === this.#dir) return this.#schedule('mount changed');
-      // Atomic-writer layout: visible names are symlinks that change only around a `..data` swap.
-      if (hasDataLink(this.#dir)) return;
-      // 3.
-      this.#schedule(`${name} changed`);
+    watcher.on('error', (e) => {
+      // The directory went away (inotify drops the watch): stop this one; the parent watcher re-arms.
+      if (watcher === this.#watcher) {
+        watcher.close();
+        this.#watcher = undefined;
+      }
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'EPERM') this.#options.onError?.(e);
     });
-    // 2. chokidar throttles `change` per path (50 ms), which would drop a second swap in quick succession;
-    //    the raw fs.watch event of the mount directory is not throttled.
-    watcher.on('raw', (_event, evPath, details) => {
-      if (this.#isClosed || watcher !== this.#watcher) return;
-      if (evPath === '..data' && (details as { watchedPath?: string } | undefined)?.watchedPath === this.#dir) this.#fire('..data swapped');
-    });
-    watcher.on('error', (e) => this.#options.onError?.(e as Error));
-    this.#ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   }
 
   #schedule(reason: string): void {
@@ -164,8 +187,13 @@ export class MountWatcher {
     if (this.#debounce) clearTimeout(this.#debounce);
     if (this.#recheck) clearInterval(this.#recheck);
     if (this.#identityTimer) clearInterval(this.#identityTimer);
-    await Promise.all([this.#watcher?.close(), this.#parent?.close()]);
+    this.#watcher?.close();
+    this.#parent?.close();
   }
+}
+
+function isDirectory(dir: string): boolean {
+  return fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }
 
 function hasDataLink(dir: string): boolean {

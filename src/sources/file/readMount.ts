@@ -59,7 +59,7 @@ export function readMount(dir: string, names: readonly string[], arena: SecureAr
   // 1.
   let root: string;
   try {
-    root = fs.realpathSync(dir);
+    root = fs.realpathSync.native(dir);
     if (!fs.statSync(root).isDirectory()) throw new Error('not a directory');
   } catch (error) {
     throw new MountReadError(`Secrets mount ${dir} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). Check SECRETS_SOURCE and that the volume is mounted.`);
@@ -71,7 +71,7 @@ export function readMount(dir: string, names: readonly string[], arena: SecureAr
     if (layout === 'atomic-writer') {
       // 3.
       try {
-        dataDir = fs.realpathSync(path.join(root, '..data'));
+        dataDir = fs.realpathSync.native(path.join(root, '..data'));
       } catch {
         if (attempt < attempts) continue;
         throw new MountReadError(`Secrets mount ${dir}: ..data points nowhere after ${attempts} attempts; the writer may be stuck.`);
@@ -86,9 +86,11 @@ export function readMount(dir: string, names: readonly string[], arena: SecureAr
     for (const name of names) {
       if (name.startsWith('..')) continue;
       try {
-        // Azure's objectVersionHistory: `<name>/0` is the newest version, `<name>/1` the one before.
-        const history = historyDir(dataDir, name);
-        if (history) {
+        const slice = readOne(root, dataDir, name, maxBytes, arena, true);
+        if (slice === 'directory') {
+          // Azure's objectVersionHistory: `<name>/0` is the newest version, `<name>/1` the one before.
+          const history = historyDir(dataDir, name);
+          if (!history) throw new UnsafeFileError(`file ${name} is not a regular file (directory); refusing it`);
           const current = readOne(root, history, '0', maxBytes, arena);
           if (current === 'changed' || current === 'missing') {
             isRetry = true;
@@ -107,7 +109,6 @@ export function readMount(dir: string, names: readonly string[], arena: SecureAr
           values.set(name, { slice: current, source, ...(previous !== 'missing' ? { previous } : {}) });
           continue;
         }
-        const slice = readOne(root, dataDir, name, maxBytes, arena);
         if (slice === 'missing') {
           if (layout === 'atomic-writer' && !fs.existsSync(dataDir)) {
             isRetry = true;
@@ -141,7 +142,7 @@ function historyDir(dataDir: string, name: string): string | undefined {
   const dir = path.join(dataDir, name);
   try {
     if (!fs.statSync(dir).isDirectory()) return undefined;
-    const real = fs.realpathSync(dir);
+    const real = fs.realpathSync.native(dir);
     return fs.lstatSync(path.join(real, '0')).isFile() ? real : undefined;
   } catch {
     return undefined;
@@ -150,7 +151,7 @@ function historyDir(dataDir: string, name: string): string | undefined {
 
 function stillPointsAt(root: string, dataDir: string): boolean {
   try {
-    return fs.realpathSync(path.join(root, '..data')) === dataDir;
+    return fs.realpathSync.native(path.join(root, '..data')) === dataDir;
   } catch {
     return false;
   }
@@ -171,18 +172,29 @@ export function detectLayout(root: string): MountLayout {
   return 'plain';
 }
 
-/** Step 4 for one name. Returns the slice, 'missing', or 'changed' (retry). Throws a typed error for unsafe files. */
-function readOne(root: string, dataDir: string, name: string, maxBytes: number, arena: SecureArena): LockedSlice | 'missing' | 'changed' {
-  const file = path.join(dataDir, name);
+/** One byte read past the end of each file, to see that it did not grow. */
+const probe = Buffer.alloc(1);
+
+/**
+ * Step 4 for one name. Returns the slice, 'missing', 'changed' (retry) or 'directory' (a version-history entry,
+ * or refused by the caller). Throws a typed error for unsafe files.
+ */
+function readOne(root: string, dataDir: string, name: string, maxBytes: number, arena: SecureArena, allowDirectory: true): LockedSlice | 'missing' | 'changed' | 'directory';
+function readOne(root: string, dataDir: string, name: string, maxBytes: number, arena: SecureArena): LockedSlice | 'missing' | 'changed';
+function readOne(root: string, dataDir: string, name: string, maxBytes: number, arena: SecureArena, allowDirectory = false): LockedSlice | 'missing' | 'changed' | 'directory' {
+  // Names have no separator (schema names, or `0` / `1`), so no path.join is needed (a cost per file).
+  const file = `${dataDir}${path.sep}${name}`;
   let real = file;
   let st: fs.Stats;
   try {
     // `dir` is a real path and names have no separator, so only a symlink can lead elsewhere: a plain file
     // needs no realpath (a measurable cost per file at start-up).
-    st = fs.lstatSync(file);
+    const lst = fs.lstatSync(file, { throwIfNoEntry: false });
+    if (!lst) return 'missing';
+    st = lst;
     if (st.isSymbolicLink()) {
       st = fs.statSync(file);
-      real = fs.realpathSync(file);
+      real = fs.realpathSync.native(file);
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -194,6 +206,7 @@ function readOne(root: string, dataDir: string, name: string, maxBytes: number, 
     throw new MountReadError(`file ${name} cannot be read (${code ?? 'error'}); check its permissions`);
   }
   if (!real.startsWith(root + path.sep)) throw new UnsafeFileError(`file ${name} resolves outside the mount; refusing it`);
+  if (allowDirectory && st.isDirectory()) return 'directory';
   if (!st.isFile()) throw new UnsafeFileError(`file ${name} is not a regular file (${kindOf(st)}); refusing it`);
   if (st.size > maxBytes) throw new FileTooLargeError(`file ${name} is ${st.size} bytes, over the ${maxBytes}-byte limit (SECRETS_MAX_FILE_BYTES)`);
   let fd: number;
@@ -214,7 +227,6 @@ function readOne(root: string, dataDir: string, name: string, maxBytes: number, 
       if (n === 0) break;
       off += n;
     }
-    const probe = Buffer.alloc(1);
     if (off !== fst.size || fs.readSync(fd, probe, 0, 1, fst.size) !== 0) {
       slice.free();
       return 'changed';
