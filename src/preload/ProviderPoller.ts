@@ -2,6 +2,7 @@ import { ProviderUnavailableError } from '../errors/ProviderUnavailableError';
 import { SecretsError } from '../errors/SecretsError';
 import type { ValidationProblem } from '../errors/ValidationError';
 import { getLogger } from '../log/createLogger';
+import { logWithNames } from '../log/summariseNames';
 import type { ProviderClient } from '../providers/Provider';
 import { ProviderRegistry } from '../providers/ProviderRegistry';
 import type { SecretsRuntime } from '../runtime/SecretsRuntime';
@@ -212,9 +213,9 @@ export class ProviderPoller {
     for (const [name, v] of fetched) candidate.set(name, v);
     // 5.
     const outcome = this.#runtime.apply(candidate, problems);
-    if (outcome.kind === 'rotated') log.info({ names: outcome.names, reason: 'provider refresh' }, 'secrets rotated');
+    if (outcome.kind === 'rotated') logWithNames(log, 'info', 'names', outcome.names, { reason: 'provider refresh' }, 'secrets rotated');
     if (outcome.kind === 'rejected') {
-      if (!outcome.isRepeat) log.error({ problems: outcome.problems, reason: 'provider refresh' }, 'rotation rejected; the last good secrets stay in force');
+      if (!outcome.isRepeat) logWithNames(log, 'error', 'problems', outcome.problems, { reason: 'provider refresh' }, 'rotation rejected; the last good secrets stay in force');
       return 'rejected';
     }
     return outcome.kind === 'rotated' ? 'rotated' : 'unchanged';

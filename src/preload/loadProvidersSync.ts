@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { ConfigError } from '../errors/ConfigError';
 import { ProviderAuthError } from '../errors/ProviderAuthError';
 import { ProviderResponseError } from '../errors/ProviderResponseError';
@@ -25,6 +25,45 @@ const ERRORS: Record<string, new (m: string) => SecretsError> = {
   [ProviderResponseError.code]: ProviderResponseError,
 };
 
+type ProviderSpec = SourceSpec & { kind: 'provider' };
+
+interface LoaderWorker {
+  key: string;
+  env: NodeJS.ProcessEnv;
+  worker: Worker;
+  port: MessagePort;
+  flag: Int32Array;
+}
+
+/** A worker started by {@link prestartProviders}, waiting for its names. */
+let prestarted: LoaderWorker | undefined;
+
+const keyOf = (specs: readonly ProviderSpec[]) => specs.map((s) => `${s.url.href} ${s.failover?.url.href ?? ''}`).join('\n');
+
+function spawnLoader(specs: readonly ProviderSpec[], names: { names: string[]; deadline: number } | undefined, env: NodeJS.ProcessEnv): LoaderWorker {
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const { port1, port2 } = new MessageChannel();
+  const request: WorkerRequest = { sources: specs.map((s) => ({ uri: s.url.href, failover: s.failover?.url.href })), ...(names ?? {}), flag, port: port2 };
+  const worker = new Worker(path.join(__dirname, 'providerWorker.js'), { workerData: request, transferList: [port2], env, stdout: false, stderr: false, execArgv: [] });
+  worker.unref();
+  return { key: keyOf(specs), env, worker, port: port1, flag };
+}
+
+/**
+ * Start the loader worker of the first group of consecutive provider sources before the names are known, so its
+ * start-up (a Node isolate, the provider SDK, the client) overlaps the main thread's set-up of the validator and
+ * locked memory. {@link loadProvidersSync} of the same sources and environment then only sends the names. Call
+ * it after the production guard removed the variables named like secrets: the worker copies `env`.
+ */
+export function prestartProviders(sources: readonly SourceSpec[], env: NodeJS.ProcessEnv): void {
+  if (prestarted) return;
+  const first = sources.findIndex((s) => s.kind === 'provider');
+  if (first === -1) return;
+  const group: ProviderSpec[] = [];
+  for (let i = first; i < sources.length && sources[i]!.kind === 'provider'; i++) group.push(sources[i] as ProviderSpec);
+  prestarted = spawnLoader(group, undefined, env);
+}
+
 /**
  * Fetch from provider sources synchronously, for `node -r`: provider SDKs are async, so a worker thread does
  * the fetch while this thread blocks on `Atomics.wait` (the app's first line must not run before a complete,
@@ -34,15 +73,17 @@ const ERRORS: Record<string, new (m: string) => SecretsError> = {
  * Failures come back as typed errors: a backend that could not answer, as a whole or for some secrets, is
  * ProviderUnavailableError with one problem per secret (exit 69); auth/config failures exit 78.
  */
-export function loadProvidersSync(specs: readonly (SourceSpec & { kind: 'provider' })[], names: readonly string[], arena: SecureArena, options: { timeoutMs: number; env: NodeJS.ProcessEnv }): ProvidersRead {
-  const flag = new Int32Array(new SharedArrayBuffer(4));
-  const { port1, port2 } = new MessageChannel();
+export function loadProvidersSync(specs: readonly ProviderSpec[], names: readonly string[], arena: SecureArena, options: { timeoutMs: number; env: NodeJS.ProcessEnv }): ProvidersRead {
   // The worker stops starting new rounds a little before this thread gives up waiting, so a throttled load ends
   // with its own per-secret lines instead of a bare timeout.
   const deadline = Date.now() + Math.max(50, options.timeoutMs - Math.min(2_000, Math.floor(options.timeoutMs / 10)));
-  const request: WorkerRequest = { sources: specs.map((s) => ({ uri: s.url.href, failover: s.failover?.url.href })), names: [...names], deadline, flag, port: port2 };
-  const worker = new Worker(path.join(__dirname, 'providerWorker.js'), { workerData: request, transferList: [port2], env: options.env, stdout: false, stderr: false, execArgv: [] });
-  worker.unref();
+  let loader: LoaderWorker;
+  if (prestarted && prestarted.key === keyOf(specs) && prestarted.env === options.env) {
+    loader = prestarted;
+    prestarted = undefined;
+    loader.port.postMessage({ names: [...names], deadline });
+  } else loader = spawnLoader(specs, { names: [...names], deadline }, options.env);
+  const { worker, port: port1, flag } = loader;
   try {
     const result = Atomics.wait(flag, 0, 0, options.timeoutMs);
     const message = receiveMessageOnPort(port1)?.message as WorkerResponse | undefined;

@@ -5,13 +5,14 @@ import { isSecretsError } from '../errors/SecretsError';
 import type { ValidationProblem } from '../errors/ValidationError';
 import { configureLogger, getLogger } from '../log/createLogger';
 import { splitSchema } from '../config/SettingsModel';
+import { logWithNames } from '../log/summariseNames';
 import { loadSchema } from '../schema/loadSchema';
 import { isSecretProperty, SchemaValidator } from '../schema/SchemaValidator';
 import type { SecretsSchema } from '../schema/SecretsSchema';
 import { SecretsRuntime } from '../runtime/SecretsRuntime';
 import { getRuntime, setRuntime } from '../runtime/runtimeSlot';
 import { installExitHooks } from './installExitHooks';
-import { candidateOptionsOf, loadCandidateSync } from './loadCandidate';
+import { candidateOptionsOf, loadCandidateSync, type MountReadAt } from './loadCandidate';
 import { EXIT_CONFIG, EXIT_UNAVAILABLE } from './exitCodes';
 import { splitsOf, type SecretSplit } from './deriveValues';
 import { readSettings, type PreloadSettings } from './settings';
@@ -43,25 +44,25 @@ export function runPreload(env: NodeJS.ProcessEnv = process.env): SecretsRuntime
   } catch (error) {
     failStart(error);
   }
-  const { runtime, settings, envKeys, failovers, splits, removedEnvKeys } = loaded;
+  const { runtime, settings, envKeys, failovers, splits, removedEnvKeys, mounts } = loaded;
   // 5.
   setRuntime(runtime);
   installExitHooks(() => runtime.zeroAll());
   const log = () => getLogger();
-  if (envKeys.length > 0) log().warn({ keys: envKeys }, 'development: secrets taken from environment variables (refused in production)');
-  if (removedEnvKeys.length > 0) log().warn({ keys: removedEnvKeys }, 'production: environment variables named like secrets were removed from process.env (never read); stop setting them: /proc/<pid>/environ keeps the initial copy');
+  if (envKeys.length > 0) logWithNames(log(), 'warn', 'keys', envKeys, {}, 'development: secrets taken from environment variables (refused in production)');
+  if (removedEnvKeys.length > 0) logWithNames(log(), 'warn', 'keys', removedEnvKeys, {}, 'production: environment variables named like secrets were removed from process.env (never read); stop setting them: /proc/<pid>/environ keeps the initial copy');
   if (settings.isProduction) {
     const ignored = runtime.validator.names.filter((n) => env[n] !== undefined && runtime.settingsModel?.kind(n) !== 'setting');
-    if (ignored.length > 0) log().warn({ names: ignored }, 'production: environment variables named like secrets are ignored; remove them from the environment');
+    if (ignored.length > 0) logWithNames(log(), 'warn', 'names', ignored, {}, 'production: environment variables named like secrets are ignored; remove them from the environment');
   }
   for (const f of failovers) log().warn({ failover: f }, 'primary source unavailable at start; loaded from its failover');
   // 6.
   const ms = Number(process.hrtime.bigint() - startedAt) / 1e6;
   const ready = setImmediate(() => {
     const snap = runtime.snapshot!;
-    log().info({ names: [...snap.values.keys()], sources: settings!.sources.map((x) => x.uri), startMs: Math.round(ms * 10) / 10 }, 'secrets loaded');
-    // Loaded here, after the app's first line: chokidar and the watcher are not needed to start.
-    (require('./startRefresh') as typeof import('./startRefresh')).startRefresh(runtime, settings!, env, splits);
+    logWithNames(log(), 'info', 'names', [...snap.values.keys()], { sources: settings!.sources.map((x) => x.uri), startMs: Math.round(ms * 10) / 10 }, 'secrets loaded');
+    // Loaded here, after the app's first line: the watcher and polling are not needed to start.
+    (require('./startRefresh') as typeof import('./startRefresh')).startRefresh(runtime, settings!, env, splits, mounts);
   });
   ready.unref();
   return runtime;
@@ -76,6 +77,8 @@ export interface LoadedSecrets {
   splits: ReadonlyMap<string, SecretSplit>;
   /** Production: variables named like schema secrets that were deleted from the environment (names only). */
   removedEnvKeys: string[];
+  /** Where each mount was read from (lets the watcher skip a re-read when nothing moved since). */
+  mounts: MountReadAt[];
 }
 
 /**
@@ -90,6 +93,9 @@ export function loadSecretsSync(env: NodeJS.ProcessEnv): LoadedSecrets {
   // 3.
   const schema = loadSchema(settings.schemaPath);
   const removedEnvKeys = settings.isProduction ? removeSecretVariables(schema, env) : [];
+  // Provider sources: their loader worker starts now (after the variables named like secrets are gone from the
+  // environment it copies) and gets ready while the validator and locked memory load.
+  if (settings.sources.some((s) => s.kind === 'provider')) (require('./loadProvidersSync') as typeof import('./loadProvidersSync')).prestartProviders(settings.sources, env);
   // Settings read their `env` keys here (in every mode); the guard above removed only secrets' variables.
   const parts = splitSchema(schema, env);
   const validator = new SchemaValidator(parts.flat);
@@ -111,7 +117,7 @@ export function loadSecretsSync(env: NodeJS.ProcessEnv): LoadedSecrets {
   const candidate = loadCandidateSync(settings.sources, runtime.sourceNames, runtime.arena, { ...candidateOptionsOf(settings, env), splits });
   // 4.
   runtime.apply(candidate.values, candidate.problems);
-  return { runtime, settings, envKeys: candidate.envKeys, failovers: candidate.failovers, splits, removedEnvKeys };
+  return { runtime, settings, envKeys: candidate.envKeys, failovers: candidate.failovers, splits, removedEnvKeys, mounts: candidate.layouts };
 }
 
 /**
@@ -146,7 +152,7 @@ function failStart(error: unknown): never {
   const lines = problems.map((p) => `@valuecanvas/secrets: ${p.name}: ${p.reason}`).join('\n');
   process.stderr.write(`${lines}\n@valuecanvas/secrets: refusing to start (exit ${exitCode}).\n`);
   try {
-    getLogger().fatal({ code, problems, exitCode }, 'secrets failed to load; refusing to start');
+    logWithNames(getLogger(), 'fatal', 'problems', problems, { code, exitCode }, 'secrets failed to load; refusing to start');
   } catch {
     // the plain lines above already told the operator
   }

@@ -10,7 +10,8 @@ import { displayUri } from '../sources/SourceSpec';
 /** Sent to the worker. */
 export interface WorkerRequest {
   sources: { uri: string; failover?: string | undefined }[];
-  names: string[];
+  /** Absent when the worker is started early: names and deadline come later as a `{ names, deadline }` message. */
+  names?: string[];
   /** When the load must have answered (ms since the epoch): SECRETS_START_TIMEOUT_MS less a margin. */
   deadline?: number;
   flag: Int32Array;
@@ -39,6 +40,9 @@ export interface FetchAllOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** What {@link fetchAll} reads: the sources in priority order, the names, the deadline. */
+export type FetchRequest = Omit<WorkerRequest, 'flag' | 'port' | 'names'> & { names: string[] };
+
 const refSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -54,8 +58,8 @@ const refSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resol
  * 4. Names still pending after that make the load fail as unavailable (exit 69), one problem line per name.
  */
 export async function fetchAll(
-  request: Omit<WorkerRequest, 'flag' | 'port'>,
-  registry = ProviderRegistry.withBuiltins(),
+  request: FetchRequest,
+  registry: Pick<ProviderRegistry, 'create'> = ProviderRegistry.withBuiltins(),
   opened: ProviderClient[] = [],
   options: FetchAllOptions = {},
 ): Promise<WorkerResponse> {
@@ -108,7 +112,7 @@ interface RoundOptions {
   onThrottled: () => void;
 }
 
-async function fetchSources(request: Omit<WorkerRequest, 'flag' | 'port'>, open: (uri: string) => Promise<ProviderClient>, response: WorkerResponse, o: RoundOptions): Promise<WorkerResponse> {
+async function fetchSources(request: FetchRequest, open: (uri: string) => Promise<ProviderClient>, response: WorkerResponse, o: RoundOptions): Promise<WorkerResponse> {
   const { deadline, base, cap, random, sleep } = o;
   let wanted = [...request.names];
   for (const source of request.sources) {
@@ -201,12 +205,31 @@ if (workerData && (workerData as WorkerRequest).flag) {
     Atomics.notify(request.flag, 0);
   };
   const opened: ProviderClient[] = [];
-  fetchAll(request, undefined, opened)
-    .then(finish, (error: unknown) => {
-      const code = SecretsError.is(error) ? error.code : 'E_PROVIDER_UNAVAILABLE';
-      const message = SecretsError.is(error) ? error.message : 'The provider loader failed unexpectedly.';
-      const problems = SecretsError.is(error) ? (error as { problems?: ValidationProblem[] }).problems : undefined;
-      finish({ values: [], problems: [], failovers: [], fatal: { code, message, ...(problems ? { problems: [...problems] } : {}) } });
-    })
-    .finally(() => Promise.all(opened.map((c) => c.close().catch(() => undefined))));
+  const answer = (names: string[], deadline: number | undefined, registry?: Pick<ProviderRegistry, 'create'>, unused: () => Promise<ProviderClient>[] = () => []) =>
+    fetchAll({ sources: request.sources, names, ...(deadline !== undefined ? { deadline } : {}) }, registry, opened)
+      .then(finish, (error: unknown) => {
+        const code = SecretsError.is(error) ? error.code : 'E_PROVIDER_UNAVAILABLE';
+        const message = SecretsError.is(error) ? error.message : 'The provider loader failed unexpectedly.';
+        const problems = SecretsError.is(error) ? (error as { problems?: ValidationProblem[] }).problems : undefined;
+        finish({ values: [], problems: [], failovers: [], fatal: { code, message, ...(problems ? { problems: [...problems] } : {}) } });
+      })
+      .finally(() => Promise.all([...opened.map((c) => c.close().catch(() => undefined)), ...unused().map((p) => p.then((c) => c.close()).catch(() => undefined))]));
+  if (request.names) void answer(request.names, request.deadline);
+  else {
+    // Started early: open the primary sources' clients (loading their SDKs) while the main thread sets up the
+    // validator and locked memory; the names follow as a message. A failed open surfaces when fetchAll awaits it
+    // (and is opened again in a later round, as any failed login).
+    const registry = ProviderRegistry.withBuiltins();
+    const early = new Map(request.sources.map((s) => [s.uri, registry.create(new URL(s.uri))]));
+    for (const p of early.values()) p.catch(() => undefined);
+    const preopened = {
+      create: (url: URL) => {
+        const p = early.get(url.href);
+        if (!p) return registry.create(url);
+        early.delete(url.href);
+        return p;
+      },
+    };
+    request.port.once('message', (m: { names: string[]; deadline: number }) => void answer(m.names, m.deadline, preopened, () => [...early.values()]));
+  }
 }
