@@ -30,7 +30,9 @@ const SECRETS = 100;
 const VALUE_BYTES = 64;
 const TARGET_MS = 1000;
 const AWS_MAX_CALLS = 5;
-const PEER_NAMES = ['aws', 'vault', 'azure'];
+// BENCH_PROVIDERS_PEERS=aws (comma-separated) runs some peers only.
+const PEER_NAMES = (process.env.BENCH_PROVIDERS_PEERS || 'aws,vault,azure').split(',').filter((p) => ['aws', 'vault', 'azure'].includes(p));
+const AWS_HANDWRITTEN_RATIO = 1.1;
 
 // The peers' fixed loopback endpoints and the credentials the preload finds in its environment
 // (the same as test/helpers/peers.ts and test/integration/providers.test.ts).
@@ -134,14 +136,33 @@ async function run(ctx) {
       if (!Number.isFinite(first)) throw new Error(`${v.key} cold start: no first line`);
       return { first, wall };
     };
-    for (const v of shuffle([...variants])) once(v);
+    // The anchor of the AWS row: hand-written SDK code (BatchGetSecretValue 5 x 20) against the same moto, in the
+    // same rounds; its "first line" is the moment all 100 values are in.
+    if (PEER_NAMES.includes('aws')) {
+      const ids = names.map((n) => `${prefix}/${n}`).join(',');
+      variants.push({ key: 'handwritten', label: 'hand-written SDK batch', args: [path.join(__dirname, 'fixtures', 'awsHandWritten.js')], env: cleanEnv({ ...PEERS.aws.env, BENCH_AWS_ENDPOINT: 'http://127.0.0.1:5000', BENCH_AWS_IDS: ids }) });
+      samples.handwritten = { first: [], wall: [] };
+    }
+    const timed = (v) => {
+      if (!v.args) return once(v);
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(process.execPath, v.args, { cwd: ROOT, env: v.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+      const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+      assertChild(r, v.label);
+      const [first, counts] = r.stdout.trim().split('\n');
+      if (JSON.parse(counts).count !== SECRETS) throw new Error(`${v.label}: got ${counts}, expected ${SECRETS} values`);
+      return { first: Number(first), wall };
+    };
+    for (const v of shuffle([...variants])) timed(v);
     for (let i = 0; i < rounds; i++) {
       for (const v of shuffle([...variants])) {
-        const s = once(v);
+        const s = timed(v);
         samples[v.key].first.push(s.first);
         samples[v.key].wall.push(s.wall);
       }
     }
+    // Parts of the blocking provider load, each alone: worker start, the SDK in a worker, the hand-off.
+    const parts = PEER_NAMES.includes('aws') ? JSON.parse(spawnSync(process.execPath, [path.join(__dirname, 'fixtures', 'workerParts.js'), String(ctx.quick ? 3 : 7)], { cwd: ROOT, env: cleanEnv(), encoding: 'utf8', timeout: 120_000 }).stdout) : undefined;
 
     // 5. Each SDK's require alone in a fresh process (what the scheme adds to a worker), interleaved.
     const sdkRuns = ctx.quick ? 1 : 3;
@@ -164,7 +185,7 @@ async function run(ctx) {
       if (!measured[peer].allFound || !measured[peer].allMatch) throw new Error(`${peer}: getMany did not return all ${SECRETS} values as written`);
     }
 
-    return rows({ variants, samples, probes, measured, sdkLoad, rounds, measureRounds, probeRounds, azureImpl });
+    return rows({ variants, samples, probes, measured, sdkLoad, rounds, measureRounds, probeRounds, azureImpl, parts });
   } finally {
     for (const peer of seeded) {
       ctx.log(`${peer}: deleting the benchmark's secrets`);
@@ -177,7 +198,7 @@ async function run(ctx) {
   }
 }
 
-function rows({ variants, samples, probes, measured, sdkLoad, rounds, measureRounds, probeRounds, azureImpl }) {
+function rows({ variants, samples, probes, measured, sdkLoad, rounds, measureRounds, probeRounds, azureImpl, parts }) {
   const m = (key, what) => median(samples[key][what]);
   const paired = (key, what) => median(samples[key][what].map((x, i) => x - samples.file[what][i]));
   const base = m('file', 'first');
@@ -187,9 +208,26 @@ function rows({ variants, samples, probes, measured, sdkLoad, rounds, measureRou
       metric: `cold start, ${SECRETS} secrets, file:// mount: time to first line`,
       unit: 'ms',
       median: base,
-      note: `node -r ./register.js app.js, the app prints performance.now() first; medians of ${rounds} interleaved rounds of the 4 sources (random order per round, 1 warm-up round dropped); whole-process wall ${fmt(m('file', 'wall'))} ms`,
+      note: `node -r ./register.js app.js, the app prints performance.now() first; medians of ${rounds} interleaved rounds of ${variants.length} variants (random order per round, 1 warm-up round dropped); whole-process wall ${fmt(m('file', 'wall'))} ms`,
     },
   ];
+  if (samples.handwritten) {
+    const aws = m('aws', 'first');
+    const hand = m('handwritten', 'first');
+    const pairedRatio = median(samples.aws.first.map((x, i) => x / samples.handwritten.first[i]));
+    out.push({
+      metric: `AWS cold load, ${SECRETS} secrets (moto): preload, time to first line`,
+      unit: 'ms',
+      median: aws,
+      baseline: hand,
+      baselineLabel: `hand-written SDK code in a fresh process: require the SDK, BatchGetSecretValue 5 x 20 at once against the same moto, until all ${SECRETS} values are in; same rounds`,
+      note:
+        `paired ratio ${pairedRatio.toFixed(2)}x; parts, each alone (medians): worker start ${fmt(parts?.workerStart)} ms, worker start + SDK require ${fmt(parts?.sdkInWorker)} ms (SDK require alone in a process ${fmt(median(sdkLoad.aws))} ms), ` +
+        `hand-off of 100 values (postMessage + receiveMessageOnPort) ${parts ? parts.handoff.toFixed(2) : 'n/a'} ms; the preload without providers (file://, same values) ${fmt(base)} ms; the loader worker is started as soon as the schema is loaded, so its start overlaps the rest of the main thread's work`,
+      target: `ratio <= ${AWS_HANDWRITTEN_RATIO}x`,
+      pass: aws / hand <= AWS_HANDWRITTEN_RATIO,
+    });
+  }
   for (const peer of PEER_NAMES) {
     const v = variants.find((x) => x.key === peer);
     const label = peer === 'azure' ? `${v.label}, ${azureImpl}` : v.label;

@@ -27,7 +27,6 @@ try {
     ['-r node:crypto', ['-r', 'node:crypto']],
     ['-r sodium-native', ['-r', 'sodium-native']],
     ['-r convict', ['-r', 'convict']],
-    ['-r chokidar (not loaded at start)', ['-r', 'chokidar']],
     ['-r pino (not loaded at start)', ['-r', 'pino']],
     ['-r dist/preload/preload.js (graph only, no run)', ['-r', './dist/preload/preload.js']],
     ['-r dist/preload/preload.js + sodium-native + convict (all code, no run)', ['-r', './dist/preload/preload.js', '-r', 'sodium-native', '-r', 'convict']],
