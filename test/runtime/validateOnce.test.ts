@@ -36,11 +36,17 @@ t.test('SecretsRuntime: validation runs once per snapshot', async (t) => {
   t.not(rt.snapshot, first, 'the new ids are adopted quietly');
   t.equal(rt.entry('A').version, 'v2');
 
+  const recovered: unknown[] = [];
+  rt.on('recovered', (e) => recovered.push(e));
   t.same(rt.apply(candidate(rt, { A: 'aaa' })), { kind: 'rejected', problems: [{ name: 'B', reason: 'is required but no source has it' }] }, 'a name less is validated (and fails)');
   t.equal(validations, 2);
+  t.same(rt.apply(candidate(rt, { A: 'aaa', B: 'b' }, 'v2')), { kind: 'unchanged' }, 'back to the current bytes');
+  t.equal(validations, 2, 'not validated again');
+  t.match(recovered, [{ from: 'rejected', names: ['B'] }], 'and recovered from the rejection');
   t.same(rt.apply(candidate(rt, { A: 'aaa', B: 'b' }, 'v2'), [{ name: 'B', reason: 'unreadable' }]).kind, 'rejected', 'a read problem is never skipped');
   t.same(rt.apply(candidate(rt, { A: 'bbb', B: 'b' })), { kind: 'rotated', names: ['A'] });
   t.equal(validations, 4);
+  t.equal(recovered.length, 2, 'the rotation after the read problem recovered too');
 });
 
 t.test('Function: summariseNames / logWithNames', async (t) => {
