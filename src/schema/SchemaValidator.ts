@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { SchemaLoadError } from '../errors/SchemaLoadError';
 import type { ValidationProblem } from '../errors/ValidationError';
-import { redactValues, toOneLine } from './redactValues';
+import { piecesOf, quotesValue, redactValues, toOneLine, WITHHELD } from './redactValues';
 import type { SecretsSchema } from './SecretsSchema';
 
 type Convict = typeof import('convict');
@@ -159,6 +159,12 @@ interface ConvictGroup {
   fresh?: ReturnType<Convict> | undefined;
 }
 
+/** A validator's message as one redacted line, or {@link WITHHELD} when redacting it left a piece of a value. */
+function printable(message: string, values: readonly string[]): string {
+  const line = toOneLine(redactValues(message, values));
+  return quotesValue(line, piecesOf(values)) ? WITHHELD : line;
+}
+
 /**
  * Validates a whole snapshot with convict's semantics, without handing sensitive values to JS strings where
  * avoidable, in time linear in the number of secrets.
@@ -238,7 +244,7 @@ export class SchemaValidator {
         try {
           group.fresh = convict(group.def as never, { env: {}, args: [] });
         } catch (error) {
-          const message = error instanceof SyntaxError ? 'a default is not valid JSON' : toOneLine(redactValues(String((error as Error)?.message), defaults));
+          const message = error instanceof SyntaxError ? 'a default is not valid JSON' : printable(String((error as Error)?.message), defaults);
           throw new SchemaLoadError(`SECRETS_SCHEMA: the schema is not valid: ${message}. Use a convict format or one of ${[...SECRET_FORMATS, 'url'].join(', ')} (see the README).`);
         }
         const names = Object.keys(group.def);
@@ -299,7 +305,7 @@ export class SchemaValidator {
         config.set(name as never, text as never);
       } catch (error) {
         // JSON.parse (format Object) quotes the start of its input in its message.
-        const reason = error instanceof SyntaxError ? 'is not valid JSON' : toOneLine(redactValues(String((error as Error)?.message), clear));
+        const reason = error instanceof SyntaxError ? 'is not valid JSON' : printable(String((error as Error)?.message), clear);
         problems.push({ name, reason });
         failed.add(name);
       }
@@ -332,7 +338,11 @@ function parseConvictMessage(message: string, clear: readonly string[], def: Rec
     } else if (current) current.reason += ` ${line}`;
     else if (line.trim()) problems.push((current = { name: '(schema)', reason: line }));
   }
-  for (const p of problems) p.reason = toOneLine(p.reason) || 'is invalid';
+  let pieces: string[] | undefined;
+  for (const p of problems) {
+    p.reason = toOneLine(p.reason) || 'is invalid';
+    if (quotesValue(p.reason, (pieces ??= piecesOf(clear)))) p.reason = WITHHELD;
+  }
   return problems;
 }
 

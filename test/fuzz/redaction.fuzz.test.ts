@@ -79,6 +79,13 @@ const text = fc.array(fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: '
 const bytes = fc.uint8Array({ minLength: 1, maxLength: 400 });
 const value = fc.oneof(text, bytes);
 
+// Replay a failure with FUZZ_SEED (and FUZZ_PATH for the shrunk value) from the failing run's output.
+const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
+const replay = (t: Test) => {
+  t.comment(`fast-check seed ${SEED} (replay with FUZZ_SEED=${SEED})`);
+  return { seed: SEED, ...(process.env.FUZZ_PATH ? { path: process.env.FUZZ_PATH } : {}) };
+};
+
 t.test('validation reasons never carry a value or a line of one (fast-check)', async (t) => {
   const actual = new SchemaValidator(fuzzSchema(true) as never);
   const reference = new SchemaValidator(fuzzSchema(false) as never);
@@ -103,15 +110,15 @@ t.test('validation reasons never carry a value or a line of one (fast-check)', a
       n++;
       check(v);
     }),
-    { numRuns: 400, endOnFailure: true },
+    { numRuns: 400, endOnFailure: true, ...replay(t) },
   );
   // The sizes at the edges: 1 byte, and 64 KiB (the AWS limit and the default SECRETS_MAX_FILE_BYTES).
-  const edges: Buffer[] = [Buffer.from('Q'), Buffer.from('\n'), Buffer.from([0xff]), Buffer.from('é')];
+  const edges: Uint8Array[] = [Buffer.from('Q'), Buffer.from('\n'), Buffer.from([0xff]), Buffer.from('é')];
   for (let i = 0; i < 4; i++) {
     const chunk = fc.sample(value, { numRuns: 1, seed: i })[0]!;
     const big = Buffer.alloc(65_536);
-    for (let o = 0; o < big.length; o += chunk.length + 9) Buffer.concat([Buffer.from(chunk), Buffer.from(`\n${randomBytes(4).toString('hex')}`)]).copy(big, o);
-    edges.push(big, randomBytes(65_536));
+    for (let o = 0; o < big.length; o += chunk.length + 9) Buffer.concat([Buffer.from(chunk), Buffer.from(`\n${(SEED + o).toString(16).padStart(8, '0').slice(-8)}`)]).copy(big, o);
+    edges.push(big, fc.sample(fc.uint8Array({ minLength: 65_536, maxLength: 65_536 }), { numRuns: 1, seed: SEED + i })[0]!);
   }
   for (const v of edges) {
     n++;
@@ -140,7 +147,7 @@ t.test('the rejected event of a running runtime never carries a value', async (t
       const leaks = leaked(v, rendered, 'ECHO: not good:  / ');
       if (leaks.length > 0) throw new Error(`leaked ${JSON.stringify(leaks[0])}`);
     }),
-    { numRuns: 200, endOnFailure: true },
+    { numRuns: 200, endOnFailure: true, ...replay(t) },
   );
   t.ok(events.length > 0 && n >= 200, `${events.length} rejected events`);
 });

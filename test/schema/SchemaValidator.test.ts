@@ -1,8 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { inspect } from 'node:util';
 import t from 'tap';
 import { SchemaValidator } from '../../src/schema/SchemaValidator';
 import { checkSchema, loadSchema } from '../../src/schema/loadSchema';
+import { piecesOf, quotesValue, WITHHELD } from '../../src/schema/redactValues';
 import { tmpdir } from '../helpers/tmp';
 import { plantValue } from '../helpers/peers';
 
@@ -154,5 +156,38 @@ t.test('Class: SchemaValidator: schema errors a user can act on', async (t) => {
     for (const p of problems) t.notOk([...p.reason].some((c) => c.charCodeAt(0) < 0x20), 'one line, no control characters');
     t.notOk(JSON.stringify(problems).includes(planted));
     t.notOk(JSON.stringify(problems).includes("zzthird"));
+  });
+
+  t.test('a long binary value with line breaks echoed by util.inspect (written one quoted line at a time) is redacted whole', async (t) => {
+    const v = new SchemaValidator({ INSPECT: { format: (x: unknown) => { throw new Error(`bad value ${inspect(x)}`); }, default: null } });
+    const value = Buffer.concat([Buffer.from([2, 0x39, 0xff, 0x5c, 0x4d, 0x29, 0x0a, 0x00, 0xff, 0x0a]), Buffer.from('gI~[*{;c^C'.repeat(12)), Buffer.from([0x0a, 0x1b, 0xfe])]);
+    t.ok(inspect(value.toString('utf8')).includes("' +\n"), 'inspect splits this value into quoted lines');
+    t.same(v.validate(views({ INSPECT: value })), [{ name: 'INSPECT', reason: 'bad value [redacted]' }]);
+  });
+
+  t.test('a message that still holds a piece of a value after redaction is withheld whole; others are kept', async (t) => {
+    // A's value (short: redacted as a word, after longer forms) stands right before the rest of a line of B
+    // that starts with a NUL: "[redacted]-bc" reads as that line.
+    const v = new SchemaValidator({
+      A: { format: (x: unknown) => { throw new Error(`got ${String(x)}-bc`); }, default: null },
+      B: { format: () => undefined, default: null },
+      C: { format: (x: unknown) => { throw new Error(`got ${String(x)}`); }, default: null },
+    });
+    const problems = v.validate(views({ A: 'é', B: 'x\n\u0000-bc', C: 'zzzz\u0000' }));
+    t.same(problems, [
+      { name: 'A', reason: WITHHELD },
+      { name: 'C', reason: 'got [redacted]' },
+    ]);
+    t.match(WITHHELD, /withheld because it quoted the value/);
+  });
+
+  t.test('Function: quotesValue', async (t) => {
+    const pieces = piecesOf(['\u0000abc\nlonger line', 'ab']);
+    t.ok(quotesValue('got [redacted]abc', pieces), 'a line of the value across a redaction');
+    t.ok(quotesValue('got \\x00abc', pieces), 'a line as util.inspect writes it');
+    t.ok(quotesValue('got \\u0000abc', pieces), 'a line as JSON writes it');
+    t.ok(quotesValue('got longer line', pieces), 'a line');
+    t.notOk(quotesValue('got [redacted] abc', pieces), 'up to 3 bytes beside a redaction');
+    t.notOk(quotesValue('got ab', pieces), 'a value of up to 3 bytes is not a piece');
   });
 });
