@@ -152,7 +152,11 @@ export class SettingsModel {
       if (this.kind(path) !== 'setting') throw new SchemaLoadError(`${path.slice(0, 128)} is not a setting of the schema (secrets go in values; nested settings use dotted paths).`);
     }
     this.#overrides = { ...overrides };
+    this.overridesGeneration++;
   }
+
+  /** Changes with every `setOverrides`: settings may differ even when every source gave the same bytes. */
+  overridesGeneration = 0;
 
   /** Convict instance for one resolution (settings from the captured environment, never argv). */
   #load(): ReturnType<Convict> {

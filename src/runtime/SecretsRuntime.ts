@@ -93,6 +93,8 @@ export class SecretsRuntime extends EventEmitter {
   /** The schema's settings (non-secret properties), resolved into every snapshot; none when not given. */
   readonly settingsModel: SettingsModel | undefined;
   #snapshot: Snapshot | undefined;
+  /** The settings overrides (installSecrets) the current snapshot was built with. */
+  #overridesSeen = 0;
   /** True once every mount is watched (see the `watching` event). */
   isWatching = false;
   /** Digest key of the last rejected candidate: the same bad content is reported once, not on every event. */
@@ -193,7 +195,8 @@ export class SecretsRuntime extends EventEmitter {
     // 4. first when nothing failed to read: the same bytes under the same names were validated when the current
     //    snapshot was (validation runs once per snapshot, not on every re-read such as the watcher's first).
     const current = this.#snapshot;
-    if (current && readProblems.length === 0 && this.#isSameContent(current, values)) {
+    const overrides = this.settingsModel?.overridesGeneration ?? 0;
+    if (current && readProblems.length === 0 && overrides === this.#overridesSeen && this.#isSameContent(current, values)) {
       // Settings are a function of the same texts (and of the environment read once at start): carried over.
       const outcome = this.#unchanged(current, values);
       this.setStatus('loaded');
@@ -290,6 +293,7 @@ export class SecretsRuntime extends EventEmitter {
    * that never becomes current is freed without quarantine), so the hot path only reads `slice.view`.
    */
   #install(next: Snapshot): void {
+    this.#overridesSeen = this.settingsModel?.overridesGeneration ?? 0;
     for (const v of next.values.values()) {
       v.slice.lend();
       v.previous?.lend();
