@@ -144,7 +144,7 @@ function expand(paths: readonly string[]): string[] {
  * @example
  * ```ts
  * const r = await verifyAuditTrails(['/var/log/app/audit'], { publicKeys: [readAuditPublicKey('signing.pub')], checkpoints: ['ops.log'] });
- * for (const trail of r.trails) if (trail.break) console.error(trail.trail, trail.break.kind, trail.break.detail);
+ * for (const trail of r.trails) if (trail.break) logger.error({ trail: trail.trail, kind: trail.break.kind, detail: trail.break.detail }, 'audit trail broken');
  * ```
  */
 export async function verifyAuditTrails(paths: readonly string[], options: VerifyAuditTrailsOptions = {}): Promise<VerifyAuditTrailsResult> {
