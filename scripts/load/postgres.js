@@ -25,7 +25,6 @@ const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const readline = require('node:readline');
 const autocannon = require('autocannon');
 const { Client } = require('pg');
 
@@ -139,13 +138,7 @@ async function runDynamic({ durationS, rate, ttlS, maxTtlS = ttlS * 3 }) {
         durationS,
         ttlS,
         maxTtlS,
-        queries: result.requests.total,
-        qps: Math.round(result.requests.total / durationS),
-        ok: stats.ok,
-        failed: stats.failed,
-        non2xx: result.non2xx,
-        transportErrors: result.errors + result.timeouts,
-        errorCodes: stats.errors,
+        ...trafficFigures(result, stats, durationS),
         switches: stats.switches,
         connects: stats.connects,
         expiredConnects: stats.expiredConnects,
@@ -159,6 +152,19 @@ async function runDynamic({ durationS, rate, ttlS, maxTtlS = ttlS * 3 }) {
     bao.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What autocannon and the app's /stats say about the queries of one run. */
+function trafficFigures(result, stats, durationS) {
+  return {
+    queries: result.requests.total,
+    qps: Math.round(result.requests.total / durationS),
+    ok: stats.ok,
+    failed: stats.failed,
+    non2xx: result.non2xx,
+    transportErrors: result.errors + result.timeouts,
+    errorCodes: stats.errors,
+  };
 }
 
 /** examples/postgres/server.js under the preload; resolves when it listens. */
@@ -199,6 +205,7 @@ async function startApp(dir, extraEnv) {
     });
   });
   return {
+    pid: server.pid,
     base: `http://127.0.0.1:${listening.port}`,
     stop: async () => {
       server.stdin.end('exit\n');
@@ -226,57 +233,11 @@ async function runOnce({ store, strategy, durationS, rotateMs, rate }) {
   const client = await ProviderRegistry.withBuiltins().create(new URL(uri), { env: storeEnv });
   const planted = [initial];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vc-pgload-'));
-  let server;
+  let app;
   try {
     await client.put('db-credentials', Buffer.from(JSON.stringify({ username: roles[0], password: initial })));
-    server = spawn(process.execPath, ['-r', path.join(ROOT, 'register.js'), path.join(ROOT, 'examples', 'postgres', 'server.js')], {
-      cwd: ROOT,
-      env: {
-        PATH: env.PATH ?? '',
-        HOME: env.HOME ?? '/tmp',
-        ...STORES[store].env,
-        NODE_ENV: 'production',
-        SECRETS_SOURCE: uri,
-        SECRETS_SCHEMA: path.join(ROOT, 'examples', 'postgres', 'schema.js'),
-        SECRETS_POLL_MS: '1000',
-        SECRETS_LOG_DESTINATION: path.join(dir, 'server.log'),
-        PGHOST: PG.host,
-        PGPORT: String(PG.port),
-        PGDATABASE: PG.database,
-        PG_POOL_MAX: '10',
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    server.stderr.on('data', (d) => (err += d.toString()));
-    const events = [];
-    const waiters = [];
-    readline.createInterface({ input: server.stdout }).on('line', (line) => {
-      out += line + '\n';
-      let e;
-      try {
-        e = JSON.parse(line);
-      } catch {
-        return;
-      }
-      events.push(e);
-      for (const w of [...waiters]) {
-        if (!w.pred(e)) continue;
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(e);
-      }
-    });
-    const waitFor = (pred, ms) =>
-      new Promise((resolve, reject) => {
-        const found = events.find(pred);
-        if (found) return resolve(found);
-        const timer = setTimeout(() => reject(new Error(`server: no such event within ${ms} ms; stderr: ${err.slice(-600)}`)), ms);
-        waiters.push({ pred, resolve: (e) => (clearTimeout(timer), resolve(e)) });
-      });
-    const exited = new Promise((resolve) => server.on('exit', (code, signal) => resolve({ code, signal })));
-    const listening = await Promise.race([waitFor((e) => e.event === 'listening', 30_000), exited.then((x) => Promise.reject(new Error(`server exited ${JSON.stringify(x)}: ${err.slice(-800)}`)))]);
-    const base = `http://127.0.0.1:${listening.port}`;
+    app = await startApp(dir, { ...STORES[store].env, SECRETS_SOURCE: uri, SECRETS_SCHEMA: path.join(ROOT, 'examples', 'postgres', 'schema.js') });
+    const base = app.base;
 
     // Rotations every rotateMs while the load runs.
     const rotator = new SecretRotator({ client });
@@ -311,31 +272,24 @@ async function runOnce({ store, strategy, durationS, rotateMs, rate }) {
     stop = true;
     await rotating;
     const stats = await (await fetch(`${base}/stats`)).json();
-    const environ = fs.readFileSync(`/proc/${server.pid}/environ`, 'latin1');
+    const environ = fs.readFileSync(`/proc/${app.pid}/environ`, 'latin1');
     // What a core dump of the app holds (PGLOAD_CORE=1): pg needs the password as a JS string per login.
     let inCore;
     if (env.PGLOAD_CORE === '1') {
       const corePrefix = path.join(dir, 'core');
-      execFileSync('gcore', ['-o', corePrefix, String(server.pid)], { stdio: 'ignore', timeout: 120_000 });
-      const found = scanFile(`${corePrefix}.${server.pid}`, planted);
-      fs.rmSync(`${corePrefix}.${server.pid}`, { force: true });
+      execFileSync('gcore', ['-o', corePrefix, String(app.pid)], { stdio: 'ignore', timeout: 120_000 });
+      const found = scanFile(`${corePrefix}.${app.pid}`, planted);
+      fs.rmSync(`${corePrefix}.${app.pid}`, { force: true });
       inCore = { passwords: planted.length, found: found.size, currentFound: found.has(planted[planted.length - 1]) };
     }
-    server.stdin.end('exit\n');
-    await exited;
-    const text = out + err + environ + fs.readFileSync(path.join(dir, 'server.log'), 'utf8');
+    await app.stop();
+    const text = app.text() + environ;
     const leaked = planted.filter((p) => text.includes(p)).length;
     return {
       store,
       strategy,
       durationS,
-      queries: result.requests.total,
-      qps: Math.round(result.requests.total / durationS),
-      ok: stats.ok,
-      failed: stats.failed,
-      non2xx: result.non2xx,
-      transportErrors: result.errors + result.timeouts,
-      errorCodes: stats.errors,
+      ...trafficFigures(result, stats, durationS),
       rotations: rotations.ok,
       rotationsFailed: rotations.failed,
       rotationCodes: rotations.codes,
@@ -345,7 +299,7 @@ async function runOnce({ store, strategy, durationS, rotateMs, rate }) {
       ...(inCore ? { inCore } : {}),
     };
   } finally {
-    if (server && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+    app?.kill();
     await client.close();
     await admin(async (c) => {
       for (const r of roles) await c.query(`DROP ROLE IF EXISTS ${r}`);
